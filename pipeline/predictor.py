@@ -1,0 +1,140 @@
+"""The tagger: documents in, documents with scored events out.
+
+Windows from :mod:`pipeline.encoding` are sorted by length and batched with dynamic
+padding (a batch is padded to its own longest window, not to ``max_length``), so short
+news items cost what they are.  Predictions of overlapping windows are merged by
+ownership (each token is predicted by the one window that owns it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from pipeline.encoding import BIO_LABELS, Window, encode_documents
+from pipeline.linking import link
+from pipeline.schema import Document, Span
+
+
+@dataclass
+class TaggerSettings:
+    max_length: int = 256
+    stride: int = 64
+    batch_size: int = 32
+    linking: str = "sentence"
+
+
+def batches_by_length(windows: Sequence[Window], batch_size: int) -> list[list[int]]:
+    """Indices of ``windows`` grouped into batches of similar length (longest first)."""
+    order = sorted(range(len(windows)), key=lambda i: -len(windows[i].input_ids))
+    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def run_model(model, windows: Sequence[Window], batch_size: int) -> list[np.ndarray]:
+    """Label probabilities per window, shape ``(len(window.input_ids), n_labels)``."""
+    import torch
+
+    out: list[np.ndarray | None] = [None] * len(windows)
+    pad_id = model.config.pad_token_id or 0
+    device = next(model.parameters()).device
+    with torch.inference_mode():
+        for idx in batches_by_length(windows, batch_size):
+            longest = max(len(windows[i].input_ids) for i in idx)
+            ids = torch.full((len(idx), longest), pad_id, dtype=torch.long)
+            mask = torch.zeros((len(idx), longest), dtype=torch.long)
+            for row, i in enumerate(idx):
+                n = len(windows[i].input_ids)
+                ids[row, :n] = torch.tensor(windows[i].input_ids)
+                mask[row, :n] = 1
+            logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits  # (B, T, L)
+            probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+            for row, i in enumerate(idx):
+                out[i] = probs[row, :len(windows[i].input_ids)]
+    return out  # type: ignore[return-value]
+
+
+def _words(windows: list[Window], probs: list[np.ndarray]):
+    """(start, end, prob vector) for every word of a document, in text order."""
+    words = []
+    for w, p in zip(windows, probs):
+        n = len(w.input_ids)
+        for t in range(n):
+            if not (w.word_starts[t] and w.owned[t]):
+                continue
+            end = w.offsets[t][1]
+            u = t + 1
+            while u < n and not w.word_starts[u] and w.offsets[u] != (0, 0):
+                end = w.offsets[u][1]
+                u += 1
+            words.append((w.offsets[t][0], end, p[t]))
+    words.sort(key=lambda x: x[0])
+    return words
+
+
+def decode_spans(text: str, windows: list[Window], probs: list[np.ndarray]) -> list[Span]:
+    """BIO decoding over words; a span's score is the mean probability of its tags.
+
+    An ``I-X`` that does not continue an ``X`` span starts one (lenient BIO).
+    """
+    spans: list[Span] = []
+    cur: list | None = None  # [label, start, end, [probs]]
+
+    def close():
+        if cur is not None:
+            spans.append(Span(cur[0], cur[1], cur[2], text[cur[1]:cur[2]], float(np.mean(cur[3]))))
+
+    for start, end, p in _words(windows, probs):
+        k = int(np.argmax(p))
+        tag = BIO_LABELS[k]
+        if tag == "O":
+            close(); cur = None
+            continue
+        prefix, label = tag.split("-", 1)
+        if prefix == "I" and cur is not None and cur[0] == label:
+            cur[2] = end; cur[3].append(float(p[k]))
+        else:
+            close(); cur = [label, start, end, [float(p[k])]]
+    close()
+    return spans
+
+
+class Tagger:
+    """A trained model plus the settings to run it.
+
+    Example:
+        >>> tagger = Tagger.from_dir("models/expel-minilm")      # doctest: +SKIP
+        >>> tagger.predict([Document("d1", "Peru expels a diplomat.")])[0].events  # doctest: +SKIP
+    """
+
+    def __init__(self, model, tokenizer, settings: TaggerSettings | None = None):
+        self.model, self.tokenizer = model, tokenizer
+        self.settings = settings or TaggerSettings()
+
+    @classmethod
+    def from_dir(cls, model_dir: str, settings: TaggerSettings | None = None) -> "Tagger":
+        from pipeline.modeling import load_model
+
+        model, tokenizer, _ = load_model(model_dir)
+        return cls(model, tokenizer, settings)
+
+    def predict_spans(self, docs: Sequence[Document]) -> list[list[Span]]:
+        """Spans per document (triggers and arguments, not yet linked)."""
+        s = self.settings
+        windows, _ = encode_documents(docs, self.tokenizer, max_length=s.max_length, stride=s.stride)
+        probs = run_model(self.model, windows, s.batch_size)
+        per_doc: list[tuple[list[Window], list[np.ndarray]]] = [([], []) for _ in docs]
+        for w, p in zip(windows, probs):
+            per_doc[w.doc_index][0].append(w)
+            per_doc[w.doc_index][1].append(p)
+        return [decode_spans(d.text, ws, ps) for d, (ws, ps) in zip(docs, per_doc)]
+
+    def predict(self, docs: Iterable[Document]) -> list[Document]:
+        """Copies of ``docs`` whose ``events`` are the predicted, linked events."""
+        docs = list(docs)
+        out = []
+        for doc, spans in zip(docs, self.predict_spans(docs)):
+            events = link(doc.text, spans, strategy=self.settings.linking)
+            out.append(Document(id=doc.id, text=doc.text, events=events, meta=dict(doc.meta)))
+        return out

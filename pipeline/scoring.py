@@ -1,0 +1,82 @@
+"""Scores exactly as ANNOTATION.md defines them, by set intersection.
+
+- Tri-C: a predicted trigger span equals a gold trigger span.
+- Arg-C: a predicted ``(role, span)`` equals a gold ``(role, span)`` of the same document.
+- Arg-C+: as Arg-C, and linked to a correctly predicted trigger of the gold event it
+  belongs to.
+
+Items are sets per document: ``(doc id, start, end)`` for triggers,
+``(doc id, role, start, end)`` for arguments and ``(doc id, role, start, end,
+trigger start, trigger end)`` for attached arguments, so a span shared by two events
+counts once for Arg-C and once per event for Arg-C+.  Micro P/R/F1 over the whole set,
+and per role.
+
+Example:
+    >>> gold = [Document("d", "Peru expels a diplomat", [Event(Span("TRIGGER", 5, 11, "expels"))])]
+    >>> score_documents(gold, gold)["trigger"]["f1"]
+    1.0
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Iterable, Sequence
+
+from pipeline.schema import ROLES, CorpusError, Document, Event, Span  # noqa: F401 (doctest)
+
+
+def prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
+    """Precision, recall and F1 (0 where undefined) plus the counts."""
+    p = tp / n_pred if n_pred else 0.0
+    r = tp / n_gold if n_gold else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": p, "recall": r, "f1": f, "tp": tp, "pred": n_pred, "gold": n_gold}
+
+
+def _items(docs: Iterable[Document]) -> dict[str, set]:
+    items: dict[str, set] = {"trigger": set(), "arg": set(), "arg+": set()}
+    for d in docs:
+        for ev in d.events:
+            t = ev.trigger
+            items["trigger"].add((d.id, t.start, t.end))
+            for a in ev.arguments:
+                items["arg"].add((d.id, a.label, a.start, a.end))
+                items["arg+"].add((d.id, a.label, a.start, a.end, t.start, t.end))
+    return items
+
+
+def _by_role(s: set, role_index: int = 1) -> dict[str, set]:
+    out: dict[str, set] = defaultdict(set)
+    for x in s:
+        out[x[role_index]].add(x)
+    return out
+
+
+def score_documents(gold: Sequence[Document], pred: Sequence[Document]) -> dict:
+    """Tri-C, Arg-C and Arg-C+ micro scores, and Arg-C/Arg-C+ per role.
+
+    Raises:
+        CorpusError: when the predictions lack a gold document or add one (ids must match).
+    """
+    gold_ids, pred_ids = {d.id for d in gold}, {d.id for d in pred}
+    if gold_ids != pred_ids:
+        missing, extra = sorted(gold_ids - pred_ids)[:5], sorted(pred_ids - gold_ids)[:5]
+        raise CorpusError(f"predictions and gold cover different documents (missing from "
+                          f"predictions: {missing}, not in gold: {extra}); predict on the gold file itself")
+    g, p = _items(gold), _items(pred)
+    out = {
+        "trigger": prf(len(g["trigger"] & p["trigger"]), len(p["trigger"]), len(g["trigger"])),
+        "argument": prf(len(g["arg"] & p["arg"]), len(p["arg"]), len(g["arg"])),
+        "argument_attached": prf(len(g["arg+"] & p["arg+"]), len(p["arg+"]), len(g["arg+"])),
+        "per_role": {},
+        "per_role_attached": {},
+    }
+    for key, name in (("arg", "per_role"), ("arg+", "per_role_attached")):
+        gr, pr = _by_role(g[key]), _by_role(p[key])
+        for role in ROLES:
+            out[name][role] = prf(len(gr[role] & pr[role]), len(pr[role]), len(gr[role]))
+    # Document level: does the document report an expulsion at all?
+    gpos = {d.id for d in gold if d.events}
+    ppos = {d.id for d in pred if d.events}
+    out["document"] = prf(len(gpos & ppos), len(ppos), len(gpos))
+    return out

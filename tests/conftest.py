@@ -1,0 +1,51 @@
+"""Shared fixtures: the real configs composed and shrunk to CPU, and a tiny trained model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def compose(stage: str, overrides: list[str] | None = None):
+    """Compose configs/<stage>.yaml with overrides, as the CLI does (Hydra's compose API)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from pipeline.config import register_configs
+
+    register_configs()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
+        return hydra_compose(config_name=stage, overrides=overrides or [])
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A tiny BERT trained a few steps on the fixture corpus through the real train stage."""
+    import os
+
+    from omegaconf import OmegaConf
+
+    from pipeline.train import train
+
+    out = tmp_path_factory.mktemp("tiny_model")
+    cfg = OmegaConf.to_object(compose("train", ["experiment=tiny", f"output_dir={out}/model",
+                                                "trainer.max_steps=6"]))
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # the configs name files relative to the project root
+    try:
+        res = train(cfg, out / "run")
+    finally:
+        os.chdir(cwd)
+    return Path(res["model_dir"])
+
+
+@pytest.fixture(autouse=True)
+def _project_root(monkeypatch):
+    """Tests run from the project root, like the CLI (config paths are relative to it)."""
+    monkeypatch.chdir(ROOT)

@@ -1,0 +1,59 @@
+"""Every config composes and instantiates; wrong keys and values fail early with a hint."""
+
+from __future__ import annotations
+
+import pytest
+from omegaconf import OmegaConf
+
+from pipeline.config import EvaluateConfig, PredictConfig, TrainConfig, check_overrides, schema_keys, to_typed
+from tests.conftest import ROOT, compose
+
+EXPERIMENTS = sorted(p.stem for p in (ROOT / "configs" / "experiment").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("experiment", [None, *EXPERIMENTS])
+def test_train_configs_compose(experiment):
+    cfg = compose("train", [f"experiment={experiment}"] if experiment else [])
+    obj = OmegaConf.to_object(cfg)
+    assert isinstance(obj, TrainConfig)
+    assert obj.data.max_length > obj.data.stride
+
+
+@pytest.mark.parametrize("group,choice", [
+    (g, p.stem) for g in ("data", "model", "trainer") for p in sorted((ROOT / "configs" / g).glob("*.yaml"))])
+def test_every_group_choice_composes(group, choice):
+    obj = OmegaConf.to_object(compose("train", [f"{group}={choice}"]))
+    assert isinstance(obj, TrainConfig)
+
+
+def test_evaluate_and_predict_compose():
+    assert isinstance(OmegaConf.to_object(compose("evaluate")), EvaluateConfig)
+    assert isinstance(OmegaConf.to_object(compose("predict")), PredictConfig)
+
+
+def test_default_data_files_exist():
+    obj = OmegaConf.to_object(compose("train"))
+    for p in [*obj.data.train, obj.data.dev]:
+        assert (ROOT / p).is_file(), p
+
+
+def test_wrong_key_fails_with_closest_name():
+    msg = check_overrides("train", ["trainer.epocs=3"])
+    assert msg and "Did you mean 'trainer.epochs'" in msg
+    assert check_overrides("train", ["trainer.epochs=3", "model=tiny", "hydra.run.dir=x"]) is None
+    assert "Did you mean 'batch_size'" in check_overrides("predict", ["batchsize=3"])
+
+
+def test_appended_unknown_key_fails_when_typed():
+    with pytest.raises(ValueError, match="Did you mean 'trainer.epochs'"):
+        to_typed(compose("train", ["+trainer.epocs=3"]), "train")
+
+
+def test_wrong_type_fails_at_compose():
+    with pytest.raises(Exception, match="batch_size"):
+        compose("train", ["trainer.batch_size=many"])
+
+
+def test_schema_keys_are_dotted():
+    keys = schema_keys(TrainConfig)
+    assert "trainer.seed" in keys and "data.train" in keys and "output_dir" in keys

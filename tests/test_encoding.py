@@ -1,0 +1,95 @@
+"""Label alignment and window merging: encode gold spans, decode them back unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.encoding import BIO_LABELS, IGNORE, LABEL2ID, encode_document, encode_documents
+from pipeline.formats.inline import parse_markup
+from pipeline.predictor import decode_spans
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from pipeline.modeling import PACKAGED_MINILM, load_tokenizer, resolve_encoder
+
+    return load_tokenizer(resolve_encoder(PACKAGED_MINILM))
+
+
+SEED_LIKE = (
+    "[NATO]{EXPELLER#1} has [expelled]{TRIGGER#1} [eight Russian officials]{EXPELLED#1} for "
+    "[being undeclared intelligence officers]{REASON#1}; they must leave by [October 31]{DEADLINE#1}. "
+    "[Last year]{TIME#2}, [Norway]{EXPELLER#2} declared [a Russian diplomat]{EXPELLED#2} "
+    "[persona non grata]{TRIGGER#2}. [Poland]{EXPELLER#3} also [expelled]{TRIGGER#3} "
+    "[several Russian diplomats]{EXPELLED#3} in [solidarity]{REASON#3}."
+)
+
+
+def one_hot(windows):
+    """Perfect 'predictions' from the windows' own labels (label -100 -> O)."""
+    out = []
+    for w in windows:
+        p = np.zeros((len(w.input_ids), len(BIO_LABELS)), dtype=np.float32)
+        for t, lab in enumerate(w.labels):
+            p[t, LABEL2ID["O"] if lab == IGNORE else lab] = 1.0
+        out.append(p)
+    return out
+
+
+def span_keys(spans):
+    return sorted((s.label, s.start, s.end) for s in spans)
+
+
+def test_first_subtoken_carries_the_label(tokenizer):
+    doc = parse_markup("d", "[Kyrgyzstan]{EXPELLER} [expels]{TRIGGER} an attaché.")
+    (w,) = encode_document(doc, tokenizer, max_length=64, stride=8, with_labels=True)
+    labelled = [(tokenizer.convert_ids_to_tokens(i), lab) for i, lab in zip(w.input_ids, w.labels)]
+    first = [lab for tok, lab in labelled if lab != IGNORE]
+    assert BIO_LABELS[first[0]] == "B-EXPELLER"
+    assert BIO_LABELS[first[1]] == "B-TRIGGER"
+    # Sub-tokens after the first of a word, and the special tokens, are ignored.
+    assert labelled[0][1] == IGNORE and labelled[-1][1] == IGNORE
+    assert sum(1 for tok, lab in labelled if tok.startswith("##")) >= 1
+    assert all(lab == IGNORE for tok, lab in labelled if tok.startswith("##"))
+
+
+@pytest.mark.parametrize("max_length,stride", [(512, 32), (24, 6), (16, 4), (11, 2)])
+def test_labels_round_trip_through_windows(tokenizer, max_length, stride):
+    doc = parse_markup("d", SEED_LIKE)
+    windows, stats = encode_documents([doc], tokenizer, max_length=max_length, stride=stride,
+                                      with_labels=True)
+    assert not stats.misaligned
+    assert all(len(w.input_ids) <= max_length for w in windows)
+    if max_length < 64:
+        assert len(windows) > 1
+    # Every token is owned by exactly one window.
+    owned = {}
+    for w in windows:
+        for t, (off, own) in enumerate(zip(w.offsets, w.owned)):
+            if own:
+                assert off not in owned
+                owned[off] = True
+    spans = decode_spans(doc.text, windows, one_hot(windows))
+    assert span_keys(spans) == span_keys(doc.spans())
+    assert all(s.text == doc.text[s.start:s.end] for s in spans)
+
+
+def test_span_cutting_a_word_is_reported_not_dropped(tokenizer):
+    doc = parse_markup("d", "[Rus]{EXPELLER}sia [expels]{TRIGGER} two diplomats.")
+    _, stats = encode_documents([doc], tokenizer, max_length=64, stride=8, with_labels=True)
+    assert stats.misaligned == [("d", "EXPELLER", "Rus")]
+
+
+def test_empty_text_gives_one_window_and_no_spans(tokenizer):
+    doc = parse_markup("d", "")
+    windows, _ = encode_documents([doc], tokenizer, max_length=32, stride=4)
+    assert len(windows) == 1 and len(windows[0].input_ids) == 2
+    probs = [np.full((2, len(BIO_LABELS)), 1 / len(BIO_LABELS))]
+    assert decode_spans(doc.text, windows, probs) == []
+
+
+def test_stride_must_be_smaller_than_window(tokenizer):
+    doc = parse_markup("d", "text")
+    with pytest.raises(ValueError, match="max_length"):
+        encode_document(doc, tokenizer, max_length=10, stride=8)
