@@ -170,3 +170,30 @@ def check_overrides(stage: str, overrides: list[str]) -> str | None:
             return (f"unknown config key {key!r} for expel-{stage}." + closest(key, keys)
                     + f" Valid keys: {', '.join(keys)}")
     return None
+
+
+def compose_config(stage: str, overrides: list[str] | None = None):
+    """Compose ``configs/<stage>.yaml`` with overrides, as the CLI does, for use from Python.
+
+    Example:
+        >>> cfg = compose_config("train", ["experiment=tiny"])   # doctest: +SKIP
+        >>> cfg.model.encoder                                     # doctest: +SKIP
+        'tiny-bert'
+
+    Raises:
+        ValueError: an unknown key (with the closest valid one) or a wrong value.
+    """
+    from pathlib import Path
+
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    problem = check_overrides(stage, list(overrides or []))
+    if problem:
+        raise ValueError(problem)
+    register_configs()
+    GlobalHydra.instance().clear()
+    config_dir = Path(__file__).resolve().parent.parent / "configs"
+    with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
+        cfg = compose(config_name=stage, overrides=list(overrides or []))
+    return to_typed(cfg, stage)

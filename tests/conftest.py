@@ -29,13 +29,12 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     """A tiny BERT trained a few steps on the fixture corpus through the real train stage."""
     import os
 
-    from omegaconf import OmegaConf
-
+    from pipeline.config import compose_config
     from pipeline.train import train
 
     out = tmp_path_factory.mktemp("tiny_model")
-    cfg = OmegaConf.to_object(compose("train", ["experiment=tiny", f"output_dir={out}/model",
-                                                "trainer.max_steps=6"]))
+    cfg = compose_config("train", ["experiment=tiny", f"output_dir={out}/model",
+                                   "trainer.max_steps=6"])
     cwd = os.getcwd()
     os.chdir(ROOT)  # the configs name files relative to the project root
     try:
