@@ -8,7 +8,7 @@ format         file                                 links kept
 =============  ==================================  =====================
 ``events``     ``*.jsonl`` (ANNOTATION.md)          yes
 ``inline``     ``*.inline.jsonl`` (id + markup)     yes
-``conll``      ``*.conll`` / ``*.bio`` columns      see ``conll.py``
+``conll``      ``*.conll`` / ``*.bio`` columns      yes (``B-ROLE#1,2`` tags)
 ``doccano``    ``*.doccano.jsonl``                  yes (relations)
 ``labelstudio`` ``*.labelstudio.json``              yes (relations)
 =============  ==================================  =====================
