@@ -64,7 +64,7 @@ print(cfg.model.encoder, cfg.trainer.epochs, cfg.data.train)
 result = train(cfg, work / "train-run")
 print({k: v for k, v in result.items() if k != "dev_scores"})'''),
     ("code", '''from pipeline.evaluate import evaluate
-ecfg = compose_config("evaluate", [f"model_dir={result['model_dir']}", f"data={cfg.data.dev}", "bootstrap=50"])
+ecfg = compose_config("evaluate", [f"model_dir={result['model_dir']}", f"gold={cfg.data.dev}", "bootstrap=50"])
 res = evaluate(ecfg, work / "eval-run")
 m = res["metrics"]["model"]
 print(f"trigger F1 {m['trigger']['f1']:.3f}  Arg-C F1 {m['argument']['f1']:.3f}  Arg-C+ F1 {m['argument_attached']['f1']:.3f}")

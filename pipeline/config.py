@@ -20,6 +20,7 @@ class DataConfig:
     train: list[str] = field(default_factory=lambda: ["data/gold/train.jsonl"])
     dev: str = "data/gold/dev.jsonl"
     fraction: float = 1.0      # share of training documents used (learning curves)
+    positive_repeat: int = 2   # documents with events are seen this many times an epoch
     max_length: int = 256      # tokens per window, special tokens included
     stride: int = 64           # tokens shared by consecutive windows
 
@@ -35,7 +36,8 @@ class ModelConfig:
 class TrainerConfig:
     epochs: float = 12.0
     batch_size: int = 16
-    learning_rate: float = 1e-4
+    learning_rate: float = 5e-5
+    o_weight: float = 0.3      # loss weight of the O tag (the other tags weigh 1)
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     early_stopping_patience: int = 3
@@ -58,7 +60,7 @@ class TrainConfig:
 @dataclass
 class EvaluateConfig:
     model_dir: str = "models/expel-minilm"
-    data: str = "data/gold/dev.jsonl"
+    gold: str = "data/gold/dev.jsonl"
     batch_size: int = 64
     max_length: int = 256
     stride: int = 64
@@ -86,6 +88,7 @@ class PredictConfig:
     filter: Optional[str] = "auto"       # document filter: auto (from model_dir), none, or a path
     filter_threshold: Optional[float] = None  # null = the threshold saved with the filter
     engine: str = "local"                # local or ray
+    quantize: bool = False               # dynamic int8 Linear layers (CPU); see benchmarks/batch_benchmark.py
     records: bool = True                 # also write event records (events.jsonl, CSV, summary)
     threads: int = 0
 

@@ -62,14 +62,14 @@ def evaluate(cfg: EvaluateConfig, run_dir: str | Path) -> dict[str, Any]:
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     check_model_dir(cfg.model_dir)          # fail before reading anything heavy
-    gold = load_gold(cfg.data)
+    gold = load_gold(cfg.gold)
     settings = TaggerSettings(max_length=cfg.max_length, stride=cfg.stride,
                               batch_size=cfg.batch_size, linking=cfg.linking)
     tagger = Tagger.from_dir(cfg.model_dir, settings)
     scores, pred = predict_and_score(tagger, gold)
     tl = token_level(gold, pred, tagger.tokenizer)
     metrics: dict[str, Any] = {"model": scores, "seqeval": tl["seqeval"], "token": tl["token"],
-                               "data": cfg.data, "model_dir": cfg.model_dir, "documents": len(gold)}
+                               "gold": cfg.gold, "model_dir": cfg.model_dir, "documents": len(gold)}
     systems = {"fine-tuned model": (scores, pred)}
     if cfg.baselines:
         from pipeline.baselines import run_baselines

@@ -101,7 +101,7 @@ def _summary(gold: Sequence[Document], metrics: dict, cfg) -> str:
     n_pos = sum(1 for d in gold if d.events)
     n_ev = sum(len(d.events) for d in gold)
     parts = [f"{len(gold)} gold documents ({n_pos} with expulsions, {n_ev} events)"]
-    for key in ("data", "model_dir"):
+    for key in ("gold", "model_dir"):
         if metrics.get(key):
             parts.append(f"{key}: {metrics[key]}")
     b = getattr(cfg, "bootstrap", 0)
