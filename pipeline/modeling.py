@@ -40,12 +40,42 @@ def resolve_encoder(name_or_path: str) -> str:
     return name_or_path
 
 
+# Any one of these lets transformers build a tokenizer; without them it fails with a
+# TypeError that names no file.
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json",
+                   "spiece.model", "sentencepiece.bpe.model", "tokenizer.model")
+
+
+def _json_object(file: Path) -> dict[str, Any]:
+    """The JSON object in ``file``.
+
+    Raises:
+        ModelDirError: the file is not UTF-8 JSON, or holds something else than an object.
+    """
+    try:
+        obj = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise ModelDirError(f"{file} is not valid JSON ({e}); the directory is corrupt, "
+                            "re-save or re-download it") from None
+    if not isinstance(obj, dict):
+        raise ModelDirError(f"{file} must hold a JSON object, not a {type(obj).__name__}; the "
+                            "directory is corrupt, re-save or re-download it")
+    return obj
+
+
+def _refuse_remote_code(file: Path, cfg: dict[str, Any]) -> None:
+    if "auto_map" in cfg or cfg.get("trust_remote_code"):
+        raise ModelDirError(f"{file} asks for custom (remote) code via 'auto_map'; this tool "
+                            "never runs code from a model directory. Use a standard architecture.")
+
+
 def check_model_dir(path: str | os.PathLike, *, need_weights: bool = True) -> Path:
     """Refuse a local model directory that is incomplete or unsafe.
 
     Raises:
-        ModelDirError: missing directory or config, a config asking for remote code
-            (``auto_map``), weights only in pickle format, or a corrupt config.
+        ModelDirError: missing directory, config or tokenizer files, a config or
+            tokenizer config asking for remote code (``auto_map``), weights only in
+            pickle format, or a corrupt config.
     """
     p = Path(path)
     if not p.is_dir():
@@ -55,16 +85,14 @@ def check_model_dir(path: str | os.PathLike, *, need_weights: bool = True) -> Pa
     if not cfg_file.is_file():
         raise ModelDirError(f"{cfg_file} is missing; a model directory holds config.json, "
                             "model.safetensors and the tokenizer files")
-    try:
-        cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelDirError(f"{cfg_file} is not valid JSON ({e}); the directory is corrupt, "
-                            "re-save or re-download it") from None
-    if not isinstance(cfg, dict):
-        raise ModelDirError(f"{cfg_file} must hold a JSON object")
-    if "auto_map" in cfg or cfg.get("trust_remote_code"):
-        raise ModelDirError(f"{cfg_file} asks for custom (remote) code via 'auto_map'; this tool "
-                            "never runs code from a model directory. Use a standard architecture.")
+    _refuse_remote_code(cfg_file, _json_object(cfg_file))
+    tok_cfg = p / "tokenizer_config.json"
+    if tok_cfg.is_file():
+        _refuse_remote_code(tok_cfg, _json_object(tok_cfg))
+    if not any((p / f).is_file() for f in TOKENIZER_FILES):
+        raise ModelDirError(f"{p} has no tokenizer files (one of {', '.join(TOKENIZER_FILES)}); "
+                            "copy them from the encoder the model was trained on, or re-save "
+                            "the model with `expel-train`")
     if need_weights:
         has_st = any(p.glob("*.safetensors"))
         pickled = [f.name for f in p.iterdir() if f.suffix in (".bin", ".pt", ".pth", ".ckpt", ".pkl")]
@@ -103,10 +131,16 @@ def build_model(encoder: str, *, seed: int | None = None):
     path = resolve_encoder(encoder)
     if Path(path).is_dir():
         check_model_dir(path)
-    tokenizer = load_tokenizer(path)
-    model = AutoModelForTokenClassification.from_pretrained(
-        path, num_labels=len(BIO_LABELS), id2label=dict(enumerate(BIO_LABELS)), label2id=LABEL2ID,
-        trust_remote_code=False, use_safetensors=True, ignore_mismatched_sizes=True)
+    try:
+        tokenizer = load_tokenizer(path)
+        model = AutoModelForTokenClassification.from_pretrained(
+            path, num_labels=len(BIO_LABELS), id2label=dict(enumerate(BIO_LABELS)), label2id=LABEL2ID,
+            trust_remote_code=False, use_safetensors=True, ignore_mismatched_sizes=True)
+    except OSError as e:
+        raise ModelDirError(
+            f"cannot load encoder {encoder!r}: it is not a local directory and could not be fetched "
+            f"from the Hugging Face hub ({str(e).splitlines()[0]}). Use model.encoder={PACKAGED_MINILM} "
+            "(offline, packaged), a local model directory, or a hub name with network access.") from None
     return model, tokenizer
 
 
@@ -114,7 +148,18 @@ def load_tokenizer(path: str):
     """A fast tokenizer (character offsets are needed), never with remote code."""
     from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(path, use_fast=True, trust_remote_code=False)
+    tok_cfg = Path(path) / "tokenizer_config.json"
+    if tok_cfg.is_file():  # also when called without check_model_dir
+        _refuse_remote_code(tok_cfg, _json_object(tok_cfg))
+    try:
+        tok = AutoTokenizer.from_pretrained(path, use_fast=True, trust_remote_code=False)
+    except Exception as e:  # tokenizers raises a bare Exception on a corrupt tokenizer.json
+        hint = ("Its tokenizer files are corrupt or missing: re-save or re-download the model."
+                if Path(path).is_dir() else
+                "It is neither a local model directory nor a Hugging Face model name that can be "
+                f"downloaded from here (offline: use a local path or the packaged {PACKAGED_MINILM!r}).")
+        raise ModelDirError(f"cannot load the tokenizer of {path!r} ({type(e).__name__}: "
+                            f"{str(e)[:300]}). {hint}") from None
     if not tok.is_fast:
         raise ModelDirError(f"the tokenizer of {path} has no fast (Rust) version; character "
                             "offsets need one. Pick an encoder with a tokenizer.json.")
@@ -146,9 +191,7 @@ def load_model(model_dir: str | os.PathLike):
                             "file is corrupt or from another architecture: re-train or re-download") from None
     tokenizer = load_tokenizer(str(p))
     info_file = p / SCHEMA_FILE
-    info: dict[str, Any] = {}
-    if info_file.is_file():
-        info = json.loads(info_file.read_text(encoding="utf-8"))
+    info: dict[str, Any] = _json_object(info_file) if info_file.is_file() else {}
     model.eval()
     return model, tokenizer, info
 

@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
+import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from pipeline.config import TrainConfig
 from pipeline.encoding import BIO_LABELS, IGNORE, encode_documents
@@ -122,15 +124,47 @@ def _weighted_trainer_class():
     return WeightedTrainer
 
 
-def train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
+def _resolved(cfg: TrainConfig) -> dict[str, Any]:
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True)  # type: ignore[return-value]
+
+
+def _fingerprint(cfg: TrainConfig) -> str:
+    """What must match for a checkpoint to be resumed: the whole config but the paths out."""
+    conf = {k: v for k, v in _resolved(cfg).items() if k != "output_dir"}
+    return hashlib.sha256(json.dumps(conf, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _last_checkpoint(ckpt_dir: Path) -> Path | None:
+    found = [p for p in ckpt_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+    return max(found, key=lambda p: int(p.name.split("-")[-1])) if found else None
+
+
+def _resume_point(ckpt_dir: Path, cfg: TrainConfig) -> str | None:
+    """The checkpoint to resume from, or None; a checkpoint of another config is set aside."""
+    stamp = ckpt_dir / "fingerprint.txt"
+    last = _last_checkpoint(ckpt_dir)
+    if last and stamp.is_file() and stamp.read_text().strip() == _fingerprint(cfg):
+        return str(last)
+    if ckpt_dir.exists():
+        log.warning("%s holds checkpoints of another configuration; starting afresh", ckpt_dir)
+        shutil.rmtree(ckpt_dir)
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(_fingerprint(cfg))
+    return None
+
+
+def train(cfg: TrainConfig, run_dir: str | Path, callbacks: Sequence = ()) -> dict[str, Any]:
     """Fine-tune the tagger on the gold training documents, pick the best epoch on dev.
 
     Args:
         cfg: the resolved train config.
         run_dir: this run's own directory (checkpoints, resolved config, logs).
+        callbacks: extra ``transformers.TrainerCallback`` objects (logging, tests).
 
     Returns:
-        ``{"model_dir", "dev_scores", "train_docs", "dev_docs", "misaligned_spans"}``.
+        ``{"model_dir", "dev_scores", "train_docs", "dev_docs", "misaligned_spans", "resumed_from"}``.
 
     Raises:
         FileNotFoundError: a gold file is missing.
@@ -145,6 +179,11 @@ def train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
 
     WeightedTrainer = _weighted_trainer_class()
     run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    # Checkpoints live beside the output model, so that the same command finds them
+    # again after an interrupt even though Hydra gives every run a new directory.
+    ckpt_dir = Path(f"{cfg.output_dir}.checkpoints") if cfg.output_dir else run_dir / "checkpoints"
+    resolved = _resolved(cfg)
     train_docs = subsample(load_gold(cfg.data.train), cfg.data.fraction, cfg.trainer.seed)
     dev_docs = load_gold(cfg.data.dev)
     overlap = {d.id for d in train_docs} & {d.id for d in dev_docs}
@@ -164,7 +203,7 @@ def train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
 
     t = cfg.trainer
     args = TrainingArguments(
-        output_dir=str(run_dir / "checkpoints"), num_train_epochs=t.epochs, max_steps=t.max_steps,
+        output_dir=str(ckpt_dir), num_train_epochs=t.epochs, max_steps=t.max_steps,
         per_device_train_batch_size=t.batch_size, per_device_eval_batch_size=t.eval_batch_size,
         learning_rate=t.learning_rate, weight_decay=t.weight_decay, warmup_ratio=t.warmup_ratio,
         eval_strategy="epoch", save_strategy="epoch", save_total_limit=2,
@@ -176,27 +215,34 @@ def train(cfg: TrainConfig, run_dir: str | Path) -> dict[str, Any]:
         o_weight=t.o_weight, model=model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
         data_collator=DataCollatorForTokenClassification(tokenizer),
         compute_metrics=_compute_metrics,
-        callbacks=[EarlyStoppingCallback(early_stopping_patience=t.early_stopping_patience)],
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=t.early_stopping_patience), *callbacks],
     )
-    trainer.train()
+    resume = _resume_point(ckpt_dir, cfg)
+    if resume:
+        log.info("resuming from %s (same config, interrupted earlier)", resume)
+    try:
+        trainer.train(resume_from_checkpoint=resume)
+    except KeyboardInterrupt:
+        last = _last_checkpoint(ckpt_dir)
+        raise KeyboardInterrupt(
+            f"training interrupted; {'the last finished epoch is saved in ' + str(last) if last else 'no epoch had finished'}. "
+            "Run the same command again to resume.") from None
     model = trainer.model.eval()
 
     settings = TaggerSettings(max_length=cfg.data.max_length, stride=cfg.data.stride,
                               batch_size=t.eval_batch_size, linking=cfg.linking)
     dev_scores, _ = predict_and_score(Tagger(model, tokenizer, settings), dev_docs)
     out_dir = Path(cfg.output_dir) if cfg.output_dir else run_dir / "model"
-    from omegaconf import OmegaConf
-
-    resolved = OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True)
     info = {"config": resolved, "dev_scores": dev_scores, "train_docs": len(train_docs),
             "dev_docs": len(dev_docs), "window": {"max_length": cfg.data.max_length,
                                                   "stride": cfg.data.stride},
             "linking": cfg.linking}
     save_model(model, tokenizer, out_dir, info)
     write_model_card(out_dir, info)
+    shutil.rmtree(ckpt_dir, ignore_errors=True)  # the model is saved; checkpoints are ~200 MB
     (run_dir / "dev_scores.json").write_text(json.dumps(dev_scores, indent=2))
     return {"model_dir": str(out_dir), "dev_scores": dev_scores, "train_docs": len(train_docs),
-            "dev_docs": len(dev_docs), "misaligned_spans": len(stats.misaligned)}
+            "dev_docs": len(dev_docs), "misaligned_spans": len(stats.misaligned), "resumed_from": resume}
 
 
 def write_model_card(out_dir: Path, info: dict[str, Any]) -> None:

@@ -1,0 +1,48 @@
+"""An interrupted training run resumes from its last finished epoch with the same command."""
+
+from __future__ import annotations
+
+import pytest
+from transformers import TrainerCallback
+
+from pipeline.config import compose_config
+from pipeline.train import train
+
+
+class InterruptAfterFirstSave(TrainerCallback):
+    def on_save(self, args, state, control, **kwargs):
+        raise KeyboardInterrupt
+
+
+@pytest.mark.slow
+def test_interrupted_training_resumes(tmp_path):
+    overrides = ["experiment=tiny", f"output_dir={tmp_path}/model", "trainer.epochs=3",
+                 "trainer.early_stopping_patience=5"]
+    cfg = compose_config("train", overrides)
+    with pytest.raises(KeyboardInterrupt, match="Run the same command again to resume"):
+        train(cfg, tmp_path / "run1", callbacks=[InterruptAfterFirstSave()])
+    assert list((tmp_path / "model.checkpoints").glob("checkpoint-*"))
+    assert not (tmp_path / "model").exists()
+    res = train(compose_config("train", overrides), tmp_path / "run2")
+    assert res["resumed_from"] and "checkpoint-" in res["resumed_from"]
+    assert (tmp_path / "model" / "model.safetensors").is_file()
+    assert not (tmp_path / "model.checkpoints").exists()
+
+
+@pytest.mark.slow
+def test_checkpoints_of_another_config_are_not_resumed(tmp_path):
+    base = ["experiment=tiny", f"output_dir={tmp_path}/model", "trainer.epochs=2"]
+    with pytest.raises(KeyboardInterrupt):
+        train(compose_config("train", base), tmp_path / "r1", callbacks=[InterruptAfterFirstSave()])
+    res = train(compose_config("train", base + ["trainer.seed=99"]), tmp_path / "r2")
+    assert res["resumed_from"] is None
+
+
+def test_unknown_encoder_fails_before_training(tmp_path, monkeypatch):
+    from pipeline.modeling import ModelDirError
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    cfg = compose_config("train", ["experiment=tiny", "model.encoder=no-such-model-xyz",
+                                   f"output_dir={tmp_path}/m"])
+    with pytest.raises(ModelDirError, match="no-such-model-xyz"):
+        train(cfg, tmp_path / "run")
