@@ -76,7 +76,8 @@ def _words(windows: list[Window], probs: list[np.ndarray]):
 def decode_spans(text: str, windows: list[Window], probs: list[np.ndarray]) -> list[Span]:
     """BIO decoding over words; a span's score is the mean probability of its tags.
 
-    An ``I-X`` that does not continue an ``X`` span starts one (lenient BIO).
+    An ``I-X`` that does not continue an ``X`` span starts one (lenient BIO); a ``B-X``
+    adjacent to an ``X`` span (whitespace between) extends it.
     """
     spans: list[Span] = []
     cur: list | None = None  # [label, start, end, [probs]]
@@ -92,7 +93,12 @@ def decode_spans(text: str, windows: list[Window], probs: list[np.ndarray]) -> l
             close(); cur = None
             continue
         prefix, label = tag.split("-", 1)
-        if prefix == "I" and cur is not None and cur[0] == label:
+        # Continue the open span on I-X, and also on B-X right after an X span with
+        # only whitespace between: gold never has two same-label spans that close
+        # ("persona non grata" predicted B B B is one trigger).
+        joins = cur is not None and cur[0] == label and (
+            prefix == "I" or not text[cur[2]:start].strip())
+        if joins:
             cur[2] = end; cur[3].append(float(p[k]))
         else:
             close(); cur = [label, start, end, [float(p[k])]]

@@ -93,3 +93,21 @@ def test_stride_must_be_smaller_than_window(tokenizer):
     doc = parse_markup("d", "text")
     with pytest.raises(ValueError, match="max_length"):
         encode_document(doc, tokenizer, max_length=10, stride=8)
+
+
+def test_adjacent_same_label_words_form_one_span(tokenizer):
+    """'persona non grata' tagged B B B decodes as one trigger; a comma keeps spans apart."""
+    doc = parse_markup("d", "Peru declares him persona non grata, Chile too.")
+    windows, _ = encode_documents([doc], tokenizer, max_length=64, stride=8)
+    (w,) = windows
+    p = np.zeros((len(w.input_ids), len(BIO_LABELS)), dtype=np.float32)
+    p[:, LABEL2ID["O"]] = 1.0
+    for t, (s, e) in enumerate(w.offsets):
+        word = doc.text[s:e]
+        if w.word_starts[t] and word in ("persona", "non", "gr", "Peru", "Chile"):
+            lab = "B-TRIGGER" if word in ("persona", "non", "gr") else "B-EXPELLER"
+            p[t] = 0.0
+            p[t, LABEL2ID[lab]] = 1.0
+    spans = decode_spans(doc.text, windows, [p])
+    assert [(s.label, s.text) for s in spans] == [
+        ("EXPELLER", "Peru"), ("TRIGGER", "persona non grata"), ("EXPELLER", "Chile")]
