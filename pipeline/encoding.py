@@ -11,6 +11,7 @@ without double counting: every token is owned by exactly one window.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 from pipeline.schema import LABELS, Document
@@ -20,6 +21,19 @@ log = logging.getLogger(__name__)
 BIO_LABELS: tuple[str, ...] = ("O", *(f"{p}-{lab}" for lab in LABELS for p in "BI"))
 LABEL2ID: dict[str, int] = {lab: i for i, lab in enumerate(BIO_LABELS)}
 IGNORE = -100
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def tokenizer_text(text: str) -> str:
+    """``text`` as the tokenizer can take it, with the same length, so offsets still
+    index the original text.
+
+    A lone surrogate (a broken ``\\ud800`` escape in the input) makes the Rust tokenizer
+    raise ``TypeError``; each becomes U+FFFD, one code point for one.
+    """
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
 
 
 @dataclass
@@ -72,7 +86,7 @@ def _word_tags(doc: Document, word_spans: list[tuple[int, int]], stats: EncodeSt
 
 def word_spans(text: str, tokenizer) -> list[tuple[int, int]]:
     """Character spans of the tokenizer's words (its pre-tokenisation), in order."""
-    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True,
+    enc = tokenizer(tokenizer_text(text), add_special_tokens=False, return_offsets_mapping=True,
                     return_attention_mask=False, return_token_type_ids=False, verbose=False)
     spans: list[tuple[int, int]] = []
     prev = None
@@ -112,7 +126,7 @@ def encode_document(doc: Document, tokenizer, *, max_length: int, stride: int,
     body = max_length - 2
     if body <= stride:
         raise ValueError(f"max_length ({max_length}) must exceed stride ({stride}) + 2")
-    enc = tokenizer(doc.text, add_special_tokens=False, return_offsets_mapping=True,
+    enc = tokenizer(tokenizer_text(doc.text), add_special_tokens=False, return_offsets_mapping=True,
                     return_attention_mask=False, return_token_type_ids=False, verbose=False)
     ids, offsets, word_ids = enc["input_ids"], enc["offset_mapping"], enc.word_ids()
     word_starts = [w is not None and (i == 0 or word_ids[i - 1] != w) for i, w in enumerate(word_ids)]

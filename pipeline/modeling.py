@@ -123,8 +123,12 @@ def build_model(encoder: str, *, seed: int | None = None):
 
     Returns:
         ``(model, tokenizer)``.
+
+    Raises:
+        ModelDirError: an unsafe or broken local directory, or a name that cannot be
+            loaded (named in the message).
     """
-    from transformers import AutoModelForTokenClassification, AutoTokenizer, set_seed
+    from transformers import AutoModelForTokenClassification, set_seed
 
     if seed is not None:
         set_seed(seed)
@@ -154,12 +158,13 @@ def load_tokenizer(path: str):
     try:
         tok = AutoTokenizer.from_pretrained(path, use_fast=True, trust_remote_code=False)
     except Exception as e:  # tokenizers raises a bare Exception on a corrupt tokenizer.json
-        hint = ("Its tokenizer files are corrupt or missing: re-save or re-download the model."
+        hint = ("its tokenizer files are corrupt or missing: re-save or re-download the model"
                 if Path(path).is_dir() else
-                "It is neither a local model directory nor a Hugging Face model name that can be "
-                f"downloaded from here (offline: use a local path or the packaged {PACKAGED_MINILM!r}).")
-        raise ModelDirError(f"cannot load the tokenizer of {path!r} ({type(e).__name__}: "
-                            f"{str(e)[:300]}). {hint}") from None
+                "it is neither a local model directory nor a Hugging Face model name that can be "
+                f"downloaded from here (offline: use a local path or the packaged {PACKAGED_MINILM!r})")
+        said = " ".join(str(e).split())[:300]  # one line
+        raise ModelDirError(f"cannot load the tokenizer of {path!r}: {hint}. "
+                            f"({type(e).__name__}: {said})") from None
     if not tok.is_fast:
         raise ModelDirError(f"the tokenizer of {path} has no fast (Rust) version; character "
                             "offsets need one. Pick an encoder with a tokenizer.json.")

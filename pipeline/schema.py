@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -125,12 +126,38 @@ class Document:
         return out
 
 
+# A JSON escape such as "\ud800" decodes to a lone surrogate: not Unicode text, it cannot be
+# written as UTF-8 nor given to a tokenizer.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(value: Any) -> tuple[str, str] | None:
+    """``(where, char)`` of the first lone surrogate in a JSON-like value, or ``None``.
+
+    ``where`` is a path such as ``meta['source'][0]`` relative to ``value``.
+    """
+    if isinstance(value, str):
+        m = _SURROGATE.search(value)
+        return (f"offset {m.start()}", m.group()) if m else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) \
+        if isinstance(value, (list, tuple)) else ()
+    for k, v in items:
+        found = lone_surrogate(k) if isinstance(k, str) else None
+        if found:
+            return (f"key {k!r}", found[1])
+        found = lone_surrogate(v)
+        if found:
+            return (f"[{k!r}]" + ("" if isinstance(v, str) else found[0]), found[1])
+    return None
+
+
 def validate_document(doc: Document, *, path: str | None = None, line: int | None = None) -> None:
     """Check a document against the contract.
 
     Raises:
         CorpusError: on an unknown label, a span outside the text or whose ``text``
-            differs from the slice, an empty span, or two different spans that overlap.
+            differs from the slice, an empty span, two different spans that overlap,
+            or a lone surrogate (a broken ``\\ud800`` escape) in the id, text or meta.
     """
 
     def fail(msg: str) -> None:
@@ -138,6 +165,13 @@ def validate_document(doc: Document, *, path: str | None = None, line: int | Non
 
     if not isinstance(doc.text, str):
         fail("'text' must be a string")
+    for name, value in (("id", doc.id), ("text", doc.text), ("meta", doc.meta),
+                        ("event fields", [ev.extra for ev in doc.events])):
+        found = lone_surrogate(value)
+        if found:
+            fail(f"the {name} holds a lone surrogate {found[1]!r} ({found[0]}): half of a "
+                 "UTF-16 pair, not Unicode text, so it cannot be written as UTF-8 or tagged; "
+                 "fix the \\u escape in the file or remove the character")
     for ev in doc.events:
         if ev.trigger.label != TRIGGER:
             fail(f"an event's trigger has label {ev.trigger.label!r}; expected 'TRIGGER'")

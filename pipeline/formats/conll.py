@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, NoReturn
 
+from pipeline.formats._io import load_json, utf8_lines
 from pipeline.formats._links import Mention, assemble_events, event_numbers, label_problem
 from pipeline.schema import TRIGGER, CorpusError, Document, Event, Span, validate_document
 
@@ -60,6 +61,8 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 _TAG = re.compile(r"(?P<bio>[BI])-(?P<label>[^#\s]+)(?:#(?P<ids>[0-9]+(?:,[0-9]+)*))?")
 _COMMENT = re.compile(r"#\s*(?P<key>[A-Za-z_][\w.-]*)\s*=\s?(?P<value>.*)")
 _RESERVED = ("id", "text", "text_json", "meta")
+# Longer event numbers are refused: int() of a 5,000-digit string raises ValueError.
+MAX_EVENT_DIGITS = 6
 
 Lines = list[tuple[int, str]]  # (line number, line without its newline)
 
@@ -122,15 +125,14 @@ def read_conll(path: str) -> Iterator[Document]:
 def _blocks(path: str) -> Iterator[Lines]:
     """Non-empty runs of lines between blank (or ``-DOCSTART-``) lines."""
     block: Lines = []
-    with open(path, encoding="utf-8-sig") as f:
-        for lineno, raw in enumerate(f, start=1):
-            line = raw.rstrip("\n")
-            if not line.strip() or line.split()[0] == "-DOCSTART-":
-                if block:
-                    yield block
-                block = []
-            else:
-                block.append((lineno, line))
+    for lineno, raw in utf8_lines(path, bom=True):
+        line = raw.rstrip("\n")
+        if not line.strip() or line.split()[0] == "-DOCSTART-":
+            if block:
+                yield block
+            block = []
+        else:
+            block.append((lineno, line))
     if block:
         yield block
 
@@ -158,7 +160,7 @@ def _parse_block(block: Lines, path: str, default_id: str) -> Document | None:
     tokens = [(line, _fields(line, row, fail)) for line, row in rows]
     words = [fields[0] for _, fields in tokens]
     text = header.text if header.text is not None else " ".join(words)
-    offsets = _align(words, text, [line for line, _ in tokens], fail)
+    offsets = _align(words, text, [line for line, _ in tokens] or [block[0][0]], fail)
     chunks = _chunks(tokens, offsets, fail)
     doc = Document(id=doc_id, text=text, events=_events(chunks, text, fail), meta=header.meta)
     validate_document(doc, path=path, line=block[0][0])
@@ -192,10 +194,9 @@ def _parse_header(lines: Lines, path: str) -> _Header:
 
 
 def _json_value(value: str, expected: type, path: str, line: int, doc_id: str | None) -> Any:
-    try:
-        obj = json.loads(value)
-    except json.JSONDecodeError:
-        obj = None
+    what = "string" if expected is str else "object"
+    obj = load_json(value, path=path, line=line, doc_id=doc_id,
+                    what=f"expected a JSON {what} after '='")
     if not isinstance(obj, expected):
         what = "string" if expected is str else "object"
         raise CorpusError(f"expected a JSON {what} after '=', got {value[:60]!r}",
@@ -220,6 +221,9 @@ def _tag_problem(tag: str) -> str | None:
         return None
     m = _TAG.fullmatch(tag)
     if m:
+        if m.group("ids") and any(len(x) > MAX_EVENT_DIGITS for x in m.group("ids").split(",")):
+            return (f"tag {tag[:40]!r}: event number of more than {MAX_EVENT_DIGITS} digits; "
+                    "number events 1, 2, ...")
         problem = label_problem(m.group("label"))
         return f"tag {tag!r}: {problem}" if problem else None
     if tag[:2] in ("S-", "E-", "U-", "L-"):
@@ -229,7 +233,11 @@ def _tag_problem(tag: str) -> str | None:
 
 
 def _align(words: list[str], text: str, lines: list[int], fail) -> list[tuple[int, int]]:
-    """Character offsets of each token in ``text``; only whitespace may lie between tokens."""
+    """Character offsets of each token in ``text``; only whitespace may lie between tokens.
+
+    ``lines`` holds the line of each token (for a document without tokens, its first
+    line), so that every message names a line.
+    """
     offsets, pos = [], 0
     for word, line in zip(words, lines):
         while pos < len(text) and text[pos].isspace():
@@ -242,7 +250,7 @@ def _align(words: list[str], text: str, lines: list[int], fail) -> list[tuple[in
         pos += len(word)
     if text[pos:].strip():
         fail(f"the '# text' line goes on after the last token with {text[pos:pos + 30]!r}; "
-             "add the missing tokens or fix the text line", lines[-1] if lines else None)
+             "add the missing tokens or fix the text line", lines[-1])
     return offsets
 
 

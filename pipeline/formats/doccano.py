@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 from typing import Any, Hashable, Iterable, Iterator, NoReturn
 
+from pipeline.formats._io import load_json, utf8_lines
 from pipeline.formats._links import (Mention, as_doc_id, checked_span, entities_and_relations,
                                      events_from_relations)
 from pipeline.schema import CorpusError, Document, validate_document
@@ -52,26 +53,22 @@ def read_doccano(path: str) -> Iterator[Document]:
         An iterator of documents, in file order.
 
     Raises:
-        CorpusError: naming the file, line and id, for broken JSON, a bad entity or
+        CorpusError: naming the file, line and id, for bytes that are not UTF-8, broken
+            JSON, a bad entity or
             relation, an argument that cannot be linked, a breach of the contract, or
             a repeated id.
     """
     seen: dict[str, int] = {}
-    with open(path, encoding="utf-8-sig") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise CorpusError(f"not valid JSON ({e.msg} at column {e.colno}); each line "
-                                  "must be one JSON object", path=path, line=lineno) from None
-            doc = parse_record(rec, path=path, line=lineno)
-            if doc.id in seen:
-                raise CorpusError(f"id already used on line {seen[doc.id]}; ids must be unique",
-                                  path=path, line=lineno, doc_id=doc.id)
-            seen[doc.id] = lineno
-            yield doc
+    for lineno, line in utf8_lines(path, bom=True):
+        if not line.strip():
+            continue
+        rec = load_json(line, path=path, line=lineno, what="each line must be one JSON object")
+        doc = parse_record(rec, path=path, line=lineno)
+        if doc.id in seen:
+            raise CorpusError(f"id already used on line {seen[doc.id]}; ids must be unique",
+                              path=path, line=lineno, doc_id=doc.id)
+        seen[doc.id] = lineno
+        yield doc
 
 
 def parse_record(rec: Any, *, path: str | None = None, line: int | None = None) -> Document:

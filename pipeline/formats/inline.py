@@ -26,10 +26,13 @@ import json
 import re
 from typing import Any, Iterator
 
+from pipeline.formats._io import load_json, utf8_lines
 from pipeline.schema import (LABELS, TRIGGER, CorpusError, Document, Event, Span,
                              closest, validate_document)
 
 _TAG = re.compile(r"\{([A-Za-z_]+)(?:#([0-9]+(?:\s*,\s*[0-9]+)*))?\}")
+# Longer event numbers are refused: int() of a 5,000-digit string raises ValueError.
+MAX_EVENT_DIGITS = 6
 
 
 def parse_markup(doc_id: str, markup: str, *, meta: dict[str, Any] | None = None,
@@ -76,8 +79,12 @@ def parse_markup(doc_id: str, markup: str, *, meta: dict[str, Any] | None = None
             if label not in LABELS:
                 fail(f"unknown label {label!r}; known labels are {', '.join(LABELS)}."
                      + closest(label, LABELS), i + 1)
+            numbers = [x.strip() for x in m.group(2).split(",")] if m.group(2) else []
+            if any(len(x) > MAX_EVENT_DIGITS for x in numbers):
+                fail(f"event number of more than {MAX_EVENT_DIGITS} digits in {m.group(0)[:40]!r}; "
+                     "number events 1, 2, ...", i + 1)
             # dict.fromkeys: '{EXPELLER#1,1}' links once, not twice.
-            ids = list(dict.fromkeys(int(x) for x in m.group(2).split(","))) if m.group(2) else []
+            ids = list(dict.fromkeys(int(x) for x in numbers))
             raw.append((label, span_start, n, ids, i))
             open_at = None
             i = m.end()
@@ -144,27 +151,22 @@ def read_inline_jsonl(path: str) -> Iterator[Document]:
         CorpusError: naming the file and line of a broken record, or of a repeated id.
     """
     seen: dict[str, int] = {}
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise CorpusError(f"not valid JSON ({e.msg}); each line must be one JSON object",
-                                  path=path, line=lineno) from None
-            doc_id = rec.get("id") if isinstance(rec, dict) else None
-            if (isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)) or doc_id == ""
-                    or not isinstance(rec.get("markup"), str)):
-                raise CorpusError("each line needs an 'id' (a non-empty string) and a string "
-                                  "'markup'", path=path, line=lineno)
-            doc_id = str(doc_id)
-            if doc_id in seen:
-                raise CorpusError(f"id already used on line {seen[doc_id]}; ids must be unique",
-                                  path=path, line=lineno, doc_id=doc_id)
-            seen[doc_id] = lineno
-            meta = {k: v for k, v in rec.items() if k not in ("id", "markup")}
-            yield parse_markup(doc_id, rec["markup"], meta=meta, path=path, line=lineno)
+    for lineno, line in utf8_lines(path):
+        if not line.strip():
+            continue
+        rec = load_json(line, path=path, line=lineno, what="each line must be one JSON object")
+        doc_id = rec.get("id") if isinstance(rec, dict) else None
+        if (isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)) or doc_id == ""
+                or not isinstance(rec.get("markup"), str)):
+            raise CorpusError("each line needs an 'id' (a non-empty string) and a string "
+                              "'markup'", path=path, line=lineno)
+        doc_id = str(doc_id)
+        if doc_id in seen:
+            raise CorpusError(f"id already used on line {seen[doc_id]}; ids must be unique",
+                              path=path, line=lineno, doc_id=doc_id)
+        seen[doc_id] = lineno
+        meta = {k: v for k, v in rec.items() if k not in ("id", "markup")}
+        yield parse_markup(doc_id, rec["markup"], meta=meta, path=path, line=lineno)
 
 
 def write_inline_jsonl(docs, path: str) -> None:

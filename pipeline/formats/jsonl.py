@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Iterator
 
+from pipeline.formats._io import load_json, utf8_lines
 from pipeline.schema import TRIGGER, CorpusError, Document, Event, Span, validate_document
 
 
@@ -28,8 +29,10 @@ def _span(obj: Any, label: str | None, *, path, line, doc_id) -> Span:
     if not isinstance(text, str):
         fail(f"{lab} span [{start}, {end}) needs a string 'text'")
     score = obj.get("score")
-    if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))):
-        fail(f"{lab} span 'score' must be a number in [0, 1], got {score!r}")
+    # The range check also keeps out NaN and integers too large for a float.
+    if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))
+                              or not 0 <= score <= 1):
+        fail(f"{lab} span 'score' must be a number in [0, 1], got {str(score)[:40]}")
     return Span(lab, start, end, text, None if score is None else float(score))
 
 
@@ -75,25 +78,21 @@ def read_events_jsonl(path: str, *, check_unique: bool = True) -> Iterator[Docum
     """Yield the documents of an events JSONL file, validating each line.
 
     Raises:
-        CorpusError: on broken JSON, a breach of the contract, or a repeated id.
+        CorpusError: on bytes that are not UTF-8, broken JSON, a breach of the contract,
+            or a repeated id.
     """
     seen: dict[str, int] = {}
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise CorpusError(f"not valid JSON ({e.msg} at column {e.colno}); each line must "
-                                  "be one JSON object", path=path, line=lineno) from None
-            doc = parse_document(rec, path=path, line=lineno)
-            if check_unique:
-                if doc.id in seen:
-                    raise CorpusError(f"id already used on line {seen[doc.id]}; ids must be unique",
-                                      path=path, line=lineno, doc_id=doc.id)
-                seen[doc.id] = lineno
-            yield doc
+    for lineno, line in utf8_lines(path):
+        if not line.strip():
+            continue
+        rec = load_json(line, path=path, line=lineno, what="each line must be one JSON object")
+        doc = parse_document(rec, path=path, line=lineno)
+        if check_unique:
+            if doc.id in seen:
+                raise CorpusError(f"id already used on line {seen[doc.id]}; ids must be unique",
+                                  path=path, line=lineno, doc_id=doc.id)
+            seen[doc.id] = lineno
+        yield doc
 
 
 def dumps_document(doc: Document) -> str:

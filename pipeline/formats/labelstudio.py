@@ -51,6 +51,7 @@ from __future__ import annotations
 import json
 from typing import Any, Hashable, Iterable, Iterator, NoReturn
 
+from pipeline.formats._io import load_json, read_utf8
 from pipeline.formats._links import (Mention, as_doc_id, checked_span, entities_and_relations,
                                      events_from_relations)
 from pipeline.schema import CorpusError, Document, validate_document
@@ -67,7 +68,7 @@ def read_labelstudio(path: str) -> Iterator[Document]:
 
     Raises:
         CorpusError: naming the file, the task (``task #n``, counted from 1) and the id,
-            for broken JSON, a task without a usable annotation, a bad region or
+            for bytes that are not UTF-8, broken JSON, a task without a usable annotation, a bad region or
             relation, an argument that cannot be linked, or a repeated id.
     """
     tasks = _load(path)
@@ -82,12 +83,8 @@ def read_labelstudio(path: str) -> Iterator[Document]:
 
 
 def _load(path: str) -> list[Any]:
-    with open(path, encoding="utf-8-sig") as f:
-        try:
-            tasks = json.load(f)
-        except json.JSONDecodeError as e:
-            raise CorpusError(f"not valid JSON ({e.msg} at column {e.colno})", path=path,
-                              line=e.lineno) from None
+    tasks = load_json(read_utf8(path), path=path, line=None,
+                      what="a Label Studio export is one JSON list of tasks")
     if not isinstance(tasks, list):
         raise CorpusError("a Label Studio export is a JSON list of tasks; got a "
                           f"{type(tasks).__name__} (export with the 'JSON' format, not JSON-MIN)",
@@ -164,6 +161,9 @@ def _results(result: list[Any], text: str, fail) -> tuple[dict[Hashable, Mention
             entities[rid] = mention
         elif kind == "relation":
             a, b = r.get("from_id"), r.get("to_id")
+            if not all(isinstance(x, (str, int)) for x in (a, b)):
+                fail(f"result #{k} (relation) needs region ids in 'from_id' and 'to_id', got "
+                     f"{str(a)[:30]} and {str(b)[:30]}")
             relations.append((a, b, f"relation {a!r} -> {b!r}"))
         elif not isinstance(r, dict):
             fail(f"result #{k} is not an object")
