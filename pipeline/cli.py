@@ -36,7 +36,12 @@ def _run(stage: str) -> None:
         except ValueError as e:
             print(f"error: {e}", file=sys.stderr)
             raise SystemExit(2) from None
-        STAGES[stage](typed, run_dir)
+        try:
+            STAGES[stage](typed, run_dir)
+        except USER_ERRORS as e:
+            # Bad input, not a bug: the message says where and what to do; no traceback.
+            print(f"error: {e}", file=sys.stderr)
+            raise SystemExit(2) from None
 
     main()
 
@@ -67,6 +72,23 @@ def _predict(cfg, run_dir: Path) -> None:
 
     predict(cfg, run_dir)
 
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from pipeline.modeling import ModelDirError
+    from pipeline.schema import CorpusError
+
+    errors: list[type[BaseException]] = [CorpusError, ModelDirError, FileNotFoundError,
+                                         NotADirectoryError, PermissionError]
+    for module, name in (("pipeline.predict", "PredictError"), ("pipeline.docfilter", "FilterError"),
+                         ("pipeline.dumps", "DumpError")):
+        try:
+            errors.append(getattr(__import__(module, fromlist=[name]), name))
+        except (ImportError, AttributeError):
+            pass
+    return tuple(errors)
+
+
+USER_ERRORS = _user_errors()
 
 STAGES = {"train": _train, "evaluate": _evaluate, "predict": _predict}
 

@@ -194,9 +194,15 @@ def compose_config(stage: str, overrides: list[str] | None = None):
     problem = check_overrides(stage, list(overrides or []))
     if problem:
         raise ValueError(problem)
+    from hydra.errors import HydraException
+
     register_configs()
     GlobalHydra.instance().clear()
     config_dir = Path(__file__).resolve().parent.parent / "configs"
-    with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
-        cfg = compose(config_name=stage, overrides=list(overrides or []))
+    try:
+        with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
+            cfg = compose(config_name=stage, overrides=list(overrides or []))
+    except HydraException as e:  # a wrong type or group option, named by Hydra
+        cause = f" ({e.__cause__})" if e.__cause__ else ""
+        raise ValueError(f"invalid expel-{stage} config: {e}{cause}") from None
     return to_typed(cfg, stage)
