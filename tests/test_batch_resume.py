@@ -1,0 +1,249 @@
+"""Batch prediction over a dump: killed and restarted at any point, every input lands exactly once."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import PredictConfig
+from pipeline.modeling import ModelDirError
+from pipeline.predict import PROGRESS_FILE, REJECTS_FILE, PredictError, ShardStore, predict, read_shards
+
+N_GOOD, CHUNK = 47, 10
+TEXTS = ["Poland expels two Russian diplomats over spying activities.",
+         "Floods in Chile leave thousands homeless.",
+         "Norway orders the Chinese ambassador to leave within 72 hours. Markets were calm.",
+         "Stocks fall in Tokyo."]
+
+
+class Killed(RuntimeError):
+    """Stands in for a kill signal arriving in the middle of the run."""
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory) -> Path:
+    from pipeline.modeling import save_model
+    from pipeline.train import build_tiny_bert
+
+    model, tok = build_tiny_bert(seed=0)
+    return save_model(model, tok, tmp_path_factory.mktemp("tiny") / "model", {})
+
+
+@pytest.fixture()
+def dump(tmp_path) -> Path:
+    p = tmp_path / "news.jsonl"
+    lines = [json.dumps({"id": f"n{i}", "text": TEXTS[i % 4] + f" ({i})", "date": "2021-03-04"})
+             for i in range(N_GOOD)]
+    lines.insert(12, "{broken json")
+    lines.insert(30, json.dumps({"id": "notext", "body": "x"}))
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return p
+
+
+def _cfg(model_dir, dump, out, **kw) -> PredictConfig:
+    base = dict(model_dir=str(model_dir), input=str(dump), output=str(out), chunk_size=CHUNK,
+                batch_size=4, filter="none", records=False)
+    return PredictConfig(**{**base, **kw})
+
+
+def _output(out: Path) -> tuple[list[str], list[str]]:
+    """(all shard lines in order, all reject lines)."""
+    lines = []
+    for part in sorted(out.glob("part-*.jsonl")):
+        lines.extend(part.read_text(encoding="utf-8").splitlines())
+    return lines, (out / REJECTS_FILE).read_text(encoding="utf-8").splitlines()
+
+
+def _kill_after(monkeypatch, k: int) -> None:
+    real = ShardStore.write
+    calls = {"n": 0}
+
+    def write(self, *a, **kw):
+        if calls["n"] == k:
+            raise Killed(f"killed after {k} shards")
+        calls["n"] += 1
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(ShardStore, "write", write)
+
+
+@pytest.fixture()
+def reference(model_dir, dump, tmp_path):
+    out = tmp_path / "ref"
+    summary = predict(_cfg(model_dir, dump, out), tmp_path / "run-ref")
+    return summary, _output(out)
+
+
+def test_full_run_output(reference, dump):
+    summary, (lines, rejects) = reference
+    docs = [json.loads(x) for x in lines]
+    assert [d["id"] for d in docs] == [f"n{i}" for i in range(N_GOOD)]
+    assert summary["documents"] == N_GOOD and summary["rejects"] == 2
+    assert summary["input_records"] == N_GOOD + 2 and len(summary["shards"]) == 5
+    assert all(d["date"] == "2021-03-04" for d in docs)              # input fields kept
+    for d in docs:
+        for ev in d["events"]:
+            for s in (ev["trigger"], *ev["arguments"]):
+                assert d["text"][s["start"]:s["end"]] == s["text"] and 0 <= s["score"] <= 1
+    rej = [json.loads(x) for x in rejects]
+    assert [(r["line"], r["id"]) for r in rej] == [(13, None), (31, "notext")]
+    assert rej[0]["source"] == str(dump) and "not valid JSON" in rej[0]["reason"]
+    prog = json.loads((Path(summary["output"]) / PROGRESS_FILE).read_text())
+    assert prog["complete"] and prog["records"] == N_GOOD + 2
+    assert [(s["first"], s["last"], s["count"]) for s in prog["shards"].values()] == \
+        [(0, 9, 10), (10, 19, 10), (20, 29, 10), (30, 39, 10), (40, 48, 9)]
+
+
+@pytest.mark.parametrize("k", [0, 1, 3, 4])
+def test_killed_after_k_shards_then_resumed(k, reference, model_dir, dump, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    cfg = _cfg(model_dir, dump, out)
+    with monkeypatch.context() as m:
+        _kill_after(m, k)
+        with pytest.raises(Killed):
+            predict(cfg, tmp_path / "run1")
+    assert len(list(out.glob("part-*.jsonl"))) == k
+    summary = predict(cfg, tmp_path / "run2")
+    assert summary["skipped_shards"] == k
+    assert summary["processed_this_run"] == N_GOOD + 2 - 10 * k
+    assert _output(out) == reference[1]                 # same lines: none lost, none doubled
+    assert summary["documents"] == N_GOOD and summary["rejects"] == 2
+
+
+def test_killed_between_rename_and_manifest(reference, model_dir, dump, tmp_path, monkeypatch):
+    """A shard file in place but not yet in the manifest, plus a stray temp file: redone once."""
+    out = tmp_path / "out"
+    cfg = _cfg(model_dir, dump, out)
+    real_save = ShardStore.save
+    calls = {"n": 0}
+
+    def save(self, complete, records=None):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise Killed("killed before the manifest was updated")
+        return real_save(self, complete, records)
+
+    with monkeypatch.context() as m:
+        m.setattr(ShardStore, "save", save)
+        with pytest.raises(Killed):
+            predict(cfg, tmp_path / "run1")
+    (out / "part-00003.jsonl.tmp").write_text('{"half": ')
+    summary = predict(cfg, tmp_path / "run2")
+    assert summary["skipped_shards"] == 2
+    assert _output(out) == reference[1]
+
+
+def test_deleted_last_shard_is_redone(reference, model_dir, dump, tmp_path):
+    out = tmp_path / "out"
+    cfg = _cfg(model_dir, dump, out)
+    predict(cfg, tmp_path / "run1")
+    (out / "part-00004.jsonl").unlink()
+    summary = predict(cfg, tmp_path / "run2")
+    assert summary["skipped_shards"] == 4 and summary["processed_this_run"] == 9
+    assert _output(out) == reference[1]
+
+
+def test_truncated_shard_is_redone(reference, model_dir, dump, tmp_path):
+    out = tmp_path / "out"
+    cfg = _cfg(model_dir, dump, out)
+    predict(cfg, tmp_path / "run1")
+    p = out / "part-00001.jsonl"
+    p.write_text(p.read_text()[:50])
+    summary = predict(cfg, tmp_path / "run2")
+    assert summary["skipped_shards"] == 4
+    assert _output(out) == reference[1]
+
+
+def test_finished_run_restarted_does_nothing(reference, model_dir, dump, tmp_path):
+    out = tmp_path / "out"
+    cfg = _cfg(model_dir, dump, out)
+    predict(cfg, tmp_path / "run1")
+    summary = predict(cfg, tmp_path / "run2")
+    assert summary["skipped_shards"] == 5 and summary["processed_this_run"] == 0
+    assert summary["input_records"] == N_GOOD + 2 and _output(out) == reference[1]
+
+
+def test_other_settings_in_same_output_are_refused(model_dir, dump, tmp_path):
+    out = tmp_path / "out"
+    predict(_cfg(model_dir, dump, out), tmp_path / "run1")
+    with pytest.raises(PredictError, match="chunk_size: was 10, now 20"):
+        predict(_cfg(model_dir, dump, out, chunk_size=20), tmp_path / "run2")
+    dump.write_text(dump.read_text() + json.dumps({"id": "new", "text": "t"}) + "\n")
+    with pytest.raises(PredictError, match="input_size"):
+        predict(_cfg(model_dir, dump, out), tmp_path / "run3")
+
+
+def test_missing_paths_are_named(model_dir, dump, tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.jsonl"):
+        predict(_cfg(model_dir, tmp_path / "nope.jsonl", tmp_path / "o"), tmp_path / "r")
+    with pytest.raises(ModelDirError, match="no-model"):
+        predict(_cfg(tmp_path / "no-model", dump, tmp_path / "o"), tmp_path / "r")
+    with pytest.raises(PredictError, match="Did you mean 'parquet'"):
+        predict(_cfg(model_dir, dump, tmp_path / "o", output_format="parket"), tmp_path / "r")
+
+
+def test_filter_turns_documents_away(reference, model_dir, dump, tmp_path):
+    from pipeline.docfilter import train_filter
+    from pipeline.schema import Document, Event, Span
+
+    docs = [Document(f"t{i}", t, [Event(Span("TRIGGER", 7, 13, t[7:13]))] if i % 4 == 0 else [])
+            for i, t in enumerate(TEXTS * 10)]
+    fdir = tmp_path / "filt"
+    train_filter(docs, fdir)
+    out = tmp_path / "out"
+    summary = predict(_cfg(model_dir, dump, out, filter=str(fdir / "docfilter.json")), tmp_path / "r")
+    assert 0 < summary["filtered_out"] < N_GOOD and summary["documents"] == N_GOOD
+    got = {d["id"]: d for d in map(json.loads, _output(out)[0])}
+    ref = {d["id"]: d for d in map(json.loads, reference[1][0])}
+    passed = [i for i in range(N_GOOD) if i % 4 in (0, 2)]         # the expulsion-like texts
+    assert all(got[f"n{i}"] == ref[f"n{i}"] for i in passed)
+    assert all(got[f"n{i}"]["events"] == [] for i in range(N_GOOD) if i % 4 in (1, 3))
+
+
+def test_parquet_shards_and_records(reference, model_dir, dump, tmp_path):
+    pytest.importorskip("pyarrow")
+    out = tmp_path / "out"
+    summary = predict(_cfg(model_dir, dump, out, output_format="parquet", records=True), tmp_path / "r")
+    assert len(list(out.glob("part-*.parquet"))) == 5
+    got = [json.dumps(d.to_json(), ensure_ascii=False) for d in read_shards(out)]
+    assert got == reference[1][0]
+    assert Path(summary["records_dir"], "events.jsonl").is_file()
+
+
+def test_other_input_formats(model_dir, tmp_path):
+    folder = tmp_path / "txt"
+    folder.mkdir()
+    for i, t in enumerate(TEXTS):
+        (folder / f"doc{i}.txt").write_text(t, encoding="utf-8")
+    (folder / "bad.txt").write_bytes(b"\xff")
+    summary = predict(_cfg(model_dir, folder, tmp_path / "out"), tmp_path / "r")
+    assert (summary["documents"], summary["rejects"]) == (4, 1)
+    lines, rejects = _output(tmp_path / "out")
+    assert [json.loads(x)["id"] for x in lines] == [f"doc{i}" for i in range(4)]
+
+
+def test_ray_engine_without_ray_says_how_to_install(model_dir, dump, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)          # import ray -> ImportError
+    with pytest.raises(PredictError, match=r"pip install 'expel-pipeline\[ray\]'"):
+        predict(_cfg(model_dir, dump, tmp_path / "o", engine="ray"), tmp_path / "r")
+
+
+def test_quantize_needs_a_measured_small_f1_cost(reference, model_dir, dump, tmp_path):
+    from pipeline.predict import QUANT_CHECK_FILE
+
+    qdir = tmp_path / "qmodel"
+    shutil.copytree(model_dir, qdir)
+    cfg = _cfg(qdir, dump, tmp_path / "o", quantize=True)
+    with pytest.raises(PredictError, match="quantization.json is missing"):
+        predict(cfg, tmp_path / "r")
+    (qdir / QUANT_CHECK_FILE).write_text(json.dumps({"drop_points": {"argument": 9.95}}))
+    with pytest.raises(PredictError, match="up to 9.95 F1 points"):
+        predict(cfg, tmp_path / "r")
+    (qdir / QUANT_CHECK_FILE).write_text(json.dumps({"drop_points": {"argument": 0.4}}))
+    summary = predict(cfg, tmp_path / "r")
+    assert summary["documents"] == N_GOOD
