@@ -54,6 +54,9 @@ def _train(cfg, run_dir: Path) -> None:
     print(f"\nTrained on {res['train_docs']} documents; dev ({res['dev_docs']} documents): "
           f"trigger F1 {s['trigger']['f1']:.3f}, Arg-C F1 {s['argument']['f1']:.3f}, "
           f"Arg-C+ F1 {s['argument_attached']['f1']:.3f}")
+    f = res["doc_filter"]
+    print(f"Document filter: dev recall {f['dev_recall']:.3f}, "
+          f"{100 * f['dev_negative_pass_rate']:.1f}% of dev negatives pass")
     print(f"Model saved to {res['model_dir']}; run directory {run_dir}")
 
 

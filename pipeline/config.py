@@ -23,6 +23,10 @@ class DataConfig:
     positive_repeat: int = 2   # documents with events are seen this many times an epoch
     max_length: int = 256      # tokens per window, special tokens included
     stride: int = 64           # tokens shared by consecutive windows
+    # Unlabelled news (JSONL) from which the document filter draws extra *silver*
+    # negatives (items without expulsion or diplomacy words, dated no later than the
+    # training data); they train the filter only and never score anything. null = none.
+    filter_background: Optional[str] = "../shared/data/cep/items.jsonl"
 
 
 @dataclass
@@ -34,13 +38,13 @@ class ModelConfig:
 
 @dataclass
 class TrainerConfig:
-    epochs: float = 12.0
+    epochs: float = 15.0
     batch_size: int = 16
-    learning_rate: float = 5e-5
+    learning_rate: float = 1.5e-4
     o_weight: float = 0.3      # loss weight of the O tag (the other tags weigh 1)
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
-    early_stopping_patience: int = 3
+    early_stopping_patience: int = 4
     seed: int = 13
     eval_batch_size: int = 64
     max_steps: int = -1        # >0 caps training (tests)

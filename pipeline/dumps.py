@@ -30,11 +30,12 @@ import gzip
 import json
 import os
 import sys
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Union
 
-from pipeline.schema import closest
+from pipeline.schema import closest, lone_surrogate
 
 DUMP_FORMATS: tuple[str, ...] = ("jsonl", "jsonl.gz", "csv", "parquet", "txt-dir")
 _SUFFIXES = [(".jsonl.gz", "jsonl.gz"), (".json.gz", "jsonl.gz"), (".jsonl", "jsonl"),
@@ -88,7 +89,8 @@ Item = Union[Record, Reject]
 
 
 class DumpError(ValueError):
-    """The dump as a whole cannot be read (missing, wrong format, no text column)."""
+    """The dump as a whole cannot be read (missing, wrong format, no text column, not
+    gzip, not Parquet, damaged beyond the record level); the message names the file."""
 
 
 def guess_dump_format(path: str | Path) -> str:
@@ -124,8 +126,15 @@ def read_dump(path: str | Path, fmt: str | None = None, *, id_field: str = "id",
             (resuming a run); they are not yielded.
 
     Raises:
-        DumpError: a missing path, an unknown format, or (CSV, Parquet) no ``text_field``
-            column at all.  Per-record problems are yielded as rejects, never raised.
+        DumpError: a missing path, an unknown format, (CSV, Parquet) no ``text_field``
+            column at all, a ``.jsonl.gz`` that is not gzip, a CSV header that cannot be
+            parsed, or a Parquet file that cannot be read (raised while iterating, so
+            records before a break in a damaged Parquet file are yielded first).
+            Per-record problems (broken or too deeply nested JSON, integers too long to
+            convert, a bare CR in an unquoted CSV field, lone surrogates) are yielded as
+            rejects, never raised.  A ``.jsonl.gz`` that breaks off (truncated, damaged
+            stream) yields the records before the break, then one reject naming the
+            line where it broke, and ends.
     """
     p = Path(path)
     if not p.exists():
@@ -177,6 +186,16 @@ class _Rules:
                                f"than max_chars={self.max_chars:,}; split it or raise max_chars")
         fields = {k: v for k, v in obj.items()
                   if k not in (self.id_field, self.text_field, "events")}
+        try:
+            found = lone_surrogate({self.id_field: doc_id, self.text_field: text, **fields})
+        except RecursionError:
+            return self.reject(record_no, line, doc_id, "a field is nested too deeply to "
+                               "check and write; flatten the record")
+        if found:
+            where, ch = found
+            return self.reject(record_no, line, doc_id, f"lone surrogate {ch!r} at {where} "
+                               "(a broken \\ud800-style escape); it cannot be written as "
+                               "UTF-8; fix the exporter or drop the character")
         return Record(record_no, doc_id, text, fields, line or 0)
 
     def reject(self, record_no: int, line: int | None, doc_id: str | None, reason: str) -> Reject:
@@ -186,9 +205,32 @@ class _Rules:
 def _read_jsonl(p: Path, rules: _Rules, skip_before: int, gz: bool = False) -> Iterator[Item]:
     # Bytes in, decoded line by line: one bad byte costs one line, not the run.
     opener = gzip.open if gz else open
-    record_no = -1
+    record_no, lineno = -1, 0
     with opener(p, "rb") as f:
-        for lineno, raw in _capped_lines(f, _line_cap(rules.max_chars)):
+        lines = _capped_lines(f, _line_cap(rules.max_chars))
+        while True:
+            try:
+                nxt = next(lines, None)
+            except (EOFError, OSError, zlib.error) as e:  # gz only: plain reads do not fail here
+                if not gz:
+                    raise
+                if lineno == 0:
+                    raise DumpError(f"{p} cannot be read as gzip ({type(e).__name__}: {e}); "
+                                    "if it is not compressed, name it *.jsonl (or set "
+                                    "input_format: jsonl), otherwise re-download or re-compress "
+                                    "it") from e
+                if record_no + 1 < skip_before:
+                    raise DumpError(f"{p}: the gzip stream breaks off after line {lineno} "
+                                    f"({type(e).__name__}: {e}), before the record to resume "
+                                    "from; the file changed since the run began") from e
+                yield rules.reject(record_no + 1, lineno + 1, None, f"{p}: the gzip stream "
+                                   f"breaks off at line {lineno + 1} ({type(e).__name__}: {e}); "
+                                   "the lines before it were read, the rest of the file is lost; "
+                                   "re-download or re-compress the dump")
+                return
+            if nxt is None:
+                return
+            lineno, raw = nxt
             if raw is not None and not raw.strip():
                 continue
             record_no += 1
@@ -237,6 +279,12 @@ def _jsonl_item(raw: bytes, record_no: int, lineno: int, rules: _Rules) -> Item:
     except json.JSONDecodeError as e:
         return rules.reject(record_no, lineno, None, f"not valid JSON ({e.msg} at column "
                             f"{e.colno}); each line must be one JSON object")
+    except RecursionError:
+        return rules.reject(record_no, lineno, None, "JSON nested too deeply to parse; "
+                            "flatten the record")
+    except ValueError as e:  # e.g. an integer of more than 4,300 digits
+        return rules.reject(record_no, lineno, None, f"JSON value cannot be converted ({str(e).split(';')[0]}); "
+                            "write very long numbers as strings")
     return rules.make(record_no, lineno, obj)
 
 
@@ -256,14 +304,30 @@ def _read_csv(p: Path, rules: _Rules, skip_before: int, gz: bool = False) -> Ite
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     with open(p, "rb") as f:
         reader = csv.reader(_decoded_lines(f))
-        header = next(reader, None)
+        try:
+            header = next(reader, None)
+        except csv.Error as e:
+            raise DumpError(f"{p}: cannot parse the header row ({e}); check its quoting") from e
         if header is None:
             return
         header = [h.lstrip("\ufeff") for h in header]
         if rules.text_field not in header:
             raise DumpError(f"{p}: no column {rules.text_field!r} in the header {header}; set "
                             "text_field." + closest(rules.text_field, header))
-        for record_no, row in enumerate(reader):
+        record_no = -1
+        while True:
+            try:
+                row = next(reader, None)
+            except csv.Error as e:  # the rest of the broken line is dropped with it
+                record_no += 1
+                if record_no >= skip_before:
+                    yield rules.reject(record_no, reader.line_num, None, f"CSV row cannot be "
+                                       f"parsed ({str(e).split(' - ')[0]}); quote fields that hold line breaks or "
+                                       "carriage returns")
+                continue
+            if row is None:
+                return
+            record_no += 1
             if record_no < skip_before:
                 continue
             line = reader.line_num
@@ -279,25 +343,41 @@ def _read_csv(p: Path, rules: _Rules, skip_before: int, gz: bool = False) -> Ite
 
 def _read_parquet(p: Path, rules: _Rules, skip_before: int, gz: bool = False,
                   batch_rows: int = 1024) -> Iterator[Item]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pf = pq.ParquetFile(p)
-    names = pf.schema_arrow.names
+    broken = (pa.ArrowException, OSError, ValueError, OverflowError)
+    try:
+        pf = pq.ParquetFile(p)
+        names = pf.schema_arrow.names
+        meta = pf.metadata
+        num_rows = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    except broken as e:
+        raise DumpError(f"{p} is not a readable Parquet file ({type(e).__name__}: {e}); "
+                        "re-export it, or name it after its real format (*.jsonl, *.csv)") from e
     if rules.text_field not in names:
         raise DumpError(f"{p}: no column {rules.text_field!r} among {names}; set text_field."
                         + closest(rules.text_field, names))
     # Skip whole row groups before skip_before without decoding them.
     first_group, record_no = 0, 0
-    meta = pf.metadata
-    while first_group < meta.num_row_groups and \
-            record_no + meta.row_group(first_group).num_rows <= skip_before:
-        record_no += meta.row_group(first_group).num_rows
+    while first_group < len(num_rows) and record_no + num_rows[first_group] <= skip_before:
+        record_no += num_rows[first_group]
         first_group += 1
-    groups = list(range(first_group, meta.num_row_groups))
+    groups = list(range(first_group, len(num_rows)))
     if not groups:
         return
-    for batch in pf.iter_batches(batch_size=batch_rows, row_groups=groups):
-        for obj in batch.to_pylist():
+    batches = pf.iter_batches(batch_size=batch_rows, row_groups=groups)
+    while True:
+        try:
+            batch = next(batches, None)
+            rows = None if batch is None else batch.to_pylist()
+        except broken as e:
+            raise DumpError(f"{p}: the Parquet data is damaged at row {record_no + 1} "
+                            f"({type(e).__name__}: {e}); the rows before it were read; "
+                            "re-export the file") from e
+        if rows is None:
+            return
+        for obj in rows:
             if record_no >= skip_before:
                 yield _parquet_item(obj, record_no, rules)
             record_no += 1

@@ -8,6 +8,7 @@ ownership (each token is predicted by the one window that owns it).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -106,6 +107,33 @@ def decode_spans(text: str, windows: list[Window], probs: list[np.ndarray]) -> l
     return spans
 
 
+# Words that are never a span on their own in the gold data (and cannot be one by the
+# contract: leading prepositions and determiners alone carry no argument).
+_FUNCTION_WORDS = frozenset("a an the of in for to by and on at from with that who which".split())
+_CLAUSE_BREAK = re.compile(r"[.;!?()\n]")
+
+
+def repair_spans(text: str, spans: list[Span], max_gap: int = 30) -> list[Span]:
+    """Mend two fragmentation errors of the tagger, following ANNOTATION.md's span rules.
+
+    - A REASON is "the whole cause clause": REASON pieces separated by a short gap
+      without a clause break are one span (the tagger often drops a word or two
+      inside a long clause).
+    - A span that is a lone function word ("a", "the", "of") is dropped.
+    """
+    out: list[Span] = []
+    for sp in sorted(spans, key=lambda x: x.start):
+        prev = out[-1] if out else None
+        if (prev is not None and prev.label == sp.label == "REASON"
+                and sp.start - prev.end <= max_gap
+                and not _CLAUSE_BREAK.search(text[prev.end:sp.start])):
+            score = (prev.score + sp.score) / 2 if prev.score is not None and sp.score is not None else None
+            out[-1] = Span("REASON", prev.start, sp.end, text[prev.start:sp.end], score)
+            continue
+        out.append(sp)
+    return [sp for sp in out if sp.text.strip().lower() not in _FUNCTION_WORDS]
+
+
 class Tagger:
     """A trained model plus the settings to run it.
 
@@ -134,7 +162,7 @@ class Tagger:
         for w, p in zip(windows, probs):
             per_doc[w.doc_index][0].append(w)
             per_doc[w.doc_index][1].append(p)
-        return [decode_spans(d.text, ws, ps) for d, (ws, ps) in zip(docs, per_doc)]
+        return [repair_spans(d.text, decode_spans(d.text, ws, ps)) for d, (ws, ps) in zip(docs, per_doc)]
 
     def predict(self, docs: Iterable[Document]) -> list[Document]:
         """Copies of ``docs`` whose ``events`` are the predicted, linked events."""

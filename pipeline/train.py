@@ -237,12 +237,32 @@ def train(cfg: TrainConfig, run_dir: str | Path, callbacks: Sequence = ()) -> di
             "dev_docs": len(dev_docs), "window": {"max_length": cfg.data.max_length,
                                                   "stride": cfg.data.stride},
             "linking": cfg.linking}
+    info["doc_filter"] = _train_doc_filter(cfg, train_docs, dev_docs, out_dir)
     save_model(model, tokenizer, out_dir, info)
     write_model_card(out_dir, info)
     shutil.rmtree(ckpt_dir, ignore_errors=True)  # the model is saved; checkpoints are ~200 MB
     (run_dir / "dev_scores.json").write_text(json.dumps(dev_scores, indent=2))
     return {"model_dir": str(out_dir), "dev_scores": dev_scores, "train_docs": len(train_docs),
-            "dev_docs": len(dev_docs), "misaligned_spans": len(stats.misaligned), "resumed_from": resume}
+            "dev_docs": len(dev_docs), "misaligned_spans": len(stats.misaligned), "resumed_from": resume,
+            "doc_filter": info["doc_filter"]}
+
+
+def _train_doc_filter(cfg: TrainConfig, train_docs, dev_docs, out_dir: Path) -> dict[str, Any]:
+    """Train the cascade's document filter beside the model; report its recall on dev."""
+    from pipeline.docfilter import DocFilter, filter_recall, train_filter
+
+    background = cfg.data.filter_background
+    if background and not Path(background).is_file():
+        log.warning("data.filter_background %r not found: the document filter is trained on the "
+                    "gold documents only and will pass more ordinary news", background)
+        background = None
+    res = train_filter(train_docs, out_dir, background=background, seed=cfg.trainer.seed)
+    dev = filter_recall(DocFilter.load(res["path"]), dev_docs)
+    log.info("document filter: dev recall %.3f on %d event documents, %.1f%% of dev negatives pass",
+             dev["recall"], dev["positives"], 100 * dev["negative_pass_rate"])
+    return {"threshold": res["threshold"], "background": res.get("background", 0),
+            "dev_recall": dev["recall"], "dev_missed": dev["missed"],
+            "dev_negative_pass_rate": dev["negative_pass_rate"]}
 
 
 def write_model_card(out_dir: Path, info: dict[str, Any]) -> None:

@@ -65,3 +65,17 @@ def test_sentence_bounds_cover_the_text():
 
 def test_trigger_label_constant():
     assert TRIGGER == "TRIGGER"
+
+
+def test_repair_merges_reason_fragments_and_drops_function_words():
+    from pipeline.predictor import repair_spans
+    from pipeline.schema import Span, make_span
+
+    text = "Peru expels a diplomat over a report accusing him of spying. (AP) The envoy left."
+    r1 = make_span(text, "REASON", 28, 36, 0.9)        # "a report"
+    r2 = make_span(text, "REASON", 37, 59, 0.7)        # "accusing him of spying"
+    lone = make_span(text, "EXPELLED", 12, 13, 0.5)    # "a"
+    after = make_span(text, "REASON", 66, 69, 0.5)     # "The": dropped; a clause break before it
+    out = repair_spans(text, [r1, r2, lone, after])
+    assert [(s.label, s.text) for s in out] == [("REASON", "a report accusing him of spying")]
+    assert isinstance(out[0], Span) and abs(out[0].score - 0.8) < 1e-9
