@@ -89,7 +89,7 @@ def test_writer_shape_gapped_trigger_and_shared_argument():
     estonia = next(e["id"] for e in rec["entities"] if e["label"] == "EXPELLER")
     into_estonia = [r for r in rec["relations"] if r["to_id"] == estonia]
     assert len(into_estonia) == 2 and {r["type"] for r in into_estonia} == {"EXPELLER"}
-    assert rec["date"] == "2023-05-03"
+    assert rec["date"] == "2021-05-03"
 
 
 def test_writer_refuses_meta_that_would_read_back_as_annotation():

@@ -2,7 +2,7 @@
 
 Layout of a document (documents are separated by a blank line)::
 
-    # id = cep-2023-07-26-004
+    # id = contract-example-moldova
     # text = Moldova orders the expulsion of 22 Russian diplomats by August 15.
     # meta = {"date": "2023-07-26"}
     Moldova	B-EXPELLER#1
