@@ -38,7 +38,7 @@ def _run(stage: str) -> None:
             raise SystemExit(2) from None
         try:
             STAGES[stage](typed, run_dir)
-        except USER_ERRORS as e:
+        except _user_errors() as e:
             # Bad input, not a bug: the message says where and what to do; no traceback.
             print(f"error: {e}", file=sys.stderr)
             raise SystemExit(2) from None
@@ -90,8 +90,6 @@ def _user_errors() -> tuple[type[BaseException], ...]:
             pass
     return tuple(errors)
 
-
-USER_ERRORS = _user_errors()
 
 STAGES = {"train": _train, "evaluate": _evaluate, "predict": _predict}
 

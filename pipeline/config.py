@@ -179,6 +179,23 @@ def check_overrides(stage: str, overrides: list[str]) -> str | None:
     return None
 
 
+def compose_raw(stage: str, overrides: list[str] | None = None):
+    """``configs/<stage>.yaml`` composed by Hydra with overrides, untyped (a DictConfig).
+
+    Hydra's own errors propagate; :func:`compose_config` is the checked, typed version.
+    """
+    from pathlib import Path
+
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    register_configs()
+    GlobalHydra.instance().clear()
+    config_dir = Path(__file__).resolve().parent.parent / "configs"
+    with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
+        return compose(config_name=stage, overrides=list(overrides or []))
+
+
 def compose_config(stage: str, overrides: list[str] | None = None):
     """Compose ``configs/<stage>.yaml`` with overrides, as the CLI does, for use from Python.
 
@@ -190,22 +207,13 @@ def compose_config(stage: str, overrides: list[str] | None = None):
     Raises:
         ValueError: an unknown key (with the closest valid one) or a wrong value.
     """
-    from pathlib import Path
-
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import HydraException
 
     problem = check_overrides(stage, list(overrides or []))
     if problem:
         raise ValueError(problem)
-    from hydra.errors import HydraException
-
-    register_configs()
-    GlobalHydra.instance().clear()
-    config_dir = Path(__file__).resolve().parent.parent / "configs"
     try:
-        with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
-            cfg = compose(config_name=stage, overrides=list(overrides or []))
+        cfg = compose_raw(stage, overrides)
     except HydraException as e:  # a wrong type or group option, named by Hydra
         cause = f" ({e.__cause__})" if e.__cause__ else ""
         raise ValueError(f"invalid expel-{stage} config: {e}{cause}") from None

@@ -78,27 +78,37 @@ def _word_tags(doc: Document, word_spans: list[tuple[int, int]], stats: EncodeSt
         for i, (ws, we) in enumerate(word_spans):
             if ws >= span.end:
                 break
-            if we > span.start and ws >= span.start or (ws < span.start < we):
+            if we > span.start:  # the word overlaps the span (ws < span.end holds here)
                 tags[i] = LABEL2ID[("B-" if first else "I-") + span.label]
                 first = False
     return tags
 
 
+def _tokenize(text: str, tokenizer):
+    """Sub-tokens with character offsets into ``text`` (no special tokens)."""
+    return tokenizer(tokenizer_text(text), add_special_tokens=False, return_offsets_mapping=True,
+                     return_attention_mask=False, return_token_type_ids=False, verbose=False)
+
+
+def _group_words(offsets, word_ids) -> tuple[list[tuple[int, int]], list[int]]:
+    """Word character spans from sub-token offsets, and each token's word index (-1: none)."""
+    spans: list[tuple[int, int]] = []
+    token_word: list[int] = []
+    prev = None
+    for (s, e), w in zip(offsets, word_ids):
+        if w is not None and w != prev:
+            spans.append((s, e))
+        elif w is not None:
+            spans[-1] = (spans[-1][0], e)
+        token_word.append(len(spans) - 1 if w is not None else -1)
+        prev = w
+    return spans, token_word
+
+
 def word_spans(text: str, tokenizer) -> list[tuple[int, int]]:
     """Character spans of the tokenizer's words (its pre-tokenisation), in order."""
-    enc = tokenizer(tokenizer_text(text), add_special_tokens=False, return_offsets_mapping=True,
-                    return_attention_mask=False, return_token_type_ids=False, verbose=False)
-    spans: list[tuple[int, int]] = []
-    prev = None
-    for (s, e), w in zip(enc["offset_mapping"], enc.word_ids()):
-        if w is None:
-            continue
-        if w != prev:
-            spans.append((s, e))
-        else:
-            spans[-1] = (spans[-1][0], e)
-        prev = w
-    return spans
+    enc = _tokenize(text, tokenizer)
+    return _group_words(enc["offset_mapping"], enc.word_ids())[0]
 
 
 def word_tags(doc: Document, spans: list[tuple[int, int]]) -> list[str]:
@@ -126,23 +136,14 @@ def encode_document(doc: Document, tokenizer, *, max_length: int, stride: int,
     body = max_length - 2
     if body <= stride:
         raise ValueError(f"max_length ({max_length}) must exceed stride ({stride}) + 2")
-    enc = tokenizer(tokenizer_text(doc.text), add_special_tokens=False, return_offsets_mapping=True,
-                    return_attention_mask=False, return_token_type_ids=False, verbose=False)
+    enc = _tokenize(doc.text, tokenizer)
     ids, offsets, word_ids = enc["input_ids"], enc["offset_mapping"], enc.word_ids()
     word_starts = [w is not None and (i == 0 or word_ids[i - 1] != w) for i, w in enumerate(word_ids)]
 
     token_labels = None
     if with_labels:
-        # Word character spans, from their sub-tokens.
-        word_spans: list[tuple[int, int]] = []
-        token_word: list[int] = []
-        for i, w in enumerate(word_ids):
-            if word_starts[i]:
-                word_spans.append((offsets[i][0], offsets[i][1]))
-            else:
-                word_spans[-1] = (word_spans[-1][0], offsets[i][1])
-            token_word.append(len(word_spans) - 1)
-        tags = _word_tags(doc, word_spans, stats or EncodeStats())
+        words, token_word = _group_words(offsets, word_ids)
+        tags = _word_tags(doc, words, stats or EncodeStats())
         token_labels = [tags[token_word[i]] if word_starts[i] else IGNORE for i in range(len(ids))]
 
     step = body - stride

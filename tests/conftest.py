@@ -11,17 +11,10 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def compose(stage: str, overrides: list[str] | None = None):
-    """Compose configs/<stage>.yaml with overrides, as the CLI does (Hydra's compose API)."""
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
+    """Compose configs/<stage>.yaml with overrides, untyped, as Hydra does for the CLI."""
+    from pipeline.config import compose_raw
 
-    from pipeline.config import register_configs
-
-    register_configs()
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
-        return hydra_compose(config_name=stage, overrides=overrides or [])
+    return compose_raw(stage, overrides)
 
 
 @pytest.fixture(scope="session")
