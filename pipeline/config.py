@@ -59,6 +59,7 @@ class TrainConfig:
     # Where the trained model is saved; null = inside the run's own directory (multirun).
     output_dir: Optional[str] = "models/expel-minilm"
     linking: str = "sentence"
+    decoding: str = "viterbi"  # viterbi (valid BIO, most probable) or argmax (word by word)
 
 
 @dataclass
@@ -69,6 +70,7 @@ class EvaluateConfig:
     max_length: int = 256
     stride: int = 64
     linking: str = "sentence"
+    decoding: str = "viterbi"
     baselines: bool = True     # score the rule and feature baselines beside the model
     bootstrap: int = 1000      # resamples for confidence intervals; 0 = none
     seed: int = 13
@@ -87,6 +89,7 @@ class PredictConfig:
     max_length: int = 256
     stride: int = 64
     linking: str = "sentence"
+    decoding: str = "viterbi"
     chunk_size: int = 1000               # documents per output shard (the unit of resumption)
     max_chars: int = 1_000_000           # longer texts go to the rejects file
     filter: Optional[str] = "auto"       # document filter: auto (from model_dir), none, or a path
@@ -141,11 +144,24 @@ def to_typed(cfg, stage: str):
             raise ValueError(f"unknown config key {key!r} for expel-{stage}." + closest(key, valid))
     try:
         merged = OmegaConf.merge(OmegaConf.structured(schema), cfg)
-        return OmegaConf.to_object(merged)
+        typed = OmegaConf.to_object(merged)
     except OmegaConfBaseException as e:
         key = getattr(e, "full_key", None) or ""
         hint = closest(str(key), schema_keys(schema)) if key else ""
         raise ValueError(f"invalid expel-{stage} config: {e}.{hint}") from None
+    for key, allowed in CHOICES.items():
+        value = getattr(typed, key, None)
+        if hasattr(typed, key) and value not in allowed:
+            raise ValueError(f"{key}={value!r} is not valid for expel-{stage}; use one of "
+                             + ", ".join(f"{key}={a}" for a in allowed) + "." + closest(str(value), list(allowed)))
+    return typed
+
+
+# Settings that take one of a few words (checked at start-up, like unknown keys).
+CHOICES: dict[str, tuple[str, ...]] = {
+    "linking": ("sentence", "nearest"),
+    "decoding": ("viterbi", "argmax"),
+}
 
 
 def _flat_keys(node: Any, prefix: str = "") -> list[str]:

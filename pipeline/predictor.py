@@ -25,6 +25,13 @@ class TaggerSettings:
     stride: int = 64
     batch_size: int = 32
     linking: str = "sentence"
+    decoding: str = "viterbi"
+
+    def __post_init__(self):
+        if self.decoding not in ("viterbi", "argmax"):
+            raise ValueError(f"decoding={self.decoding!r} is not known; use decoding=viterbi or decoding=argmax")
+        if self.linking not in ("sentence", "nearest"):
+            raise ValueError(f"linking={self.linking!r} is not known; use linking=sentence or linking=nearest")
 
 
 def batches_by_length(windows: Sequence[Window], batch_size: int) -> list[list[int]]:
@@ -74,12 +81,61 @@ def _words(windows: list[Window], probs: list[np.ndarray]):
     return words
 
 
-def decode_spans(text: str, windows: list[Window], probs: list[np.ndarray]) -> list[Span]:
+def _allowed_transitions() -> tuple[np.ndarray, np.ndarray]:
+    """BIO constraints as additive scores: ``I-X`` only after ``B-X`` or ``I-X``."""
+    n = len(BIO_LABELS)
+    trans = np.zeros((n, n))
+    first = np.zeros(n)
+    for j, tag in enumerate(BIO_LABELS):
+        if tag.startswith("I-"):
+            first[j] = -np.inf
+            for i, prev in enumerate(BIO_LABELS):
+                if prev not in (f"B-{tag[2:]}", tag):
+                    trans[i, j] = -np.inf
+    return trans, first
+
+
+_TRANS, _FIRST = _allowed_transitions()
+
+
+def viterbi_tags(probs: np.ndarray) -> list[int]:
+    """Most probable tag sequence (sum of log-probabilities) that is valid BIO.
+
+    Word tags are predicted independently; taken one by one (argmax) they break a span
+    whenever a middle word's best tag is ``O`` ("ten [U.S.] diplomats").  Constrained
+    decoding keeps such a span whole when continuing it is the likelier reading.
+    """
+    if len(probs) == 0:
+        return []
+    logp = np.log(np.clip(probs, 1e-12, None))
+    score = logp[0] + _FIRST
+    back = np.zeros(probs.shape, dtype=np.int64)
+    for t in range(1, len(probs)):
+        cand = score[:, None] + _TRANS          # (previous tag, tag)
+        back[t] = cand.argmax(axis=0)
+        score = cand.max(axis=0) + logp[t]
+    tags = [int(score.argmax())]
+    for t in range(len(probs) - 1, 0, -1):
+        tags.append(int(back[t, tags[-1]]))
+    return tags[::-1]
+
+
+def decode_spans(text: str, windows: list[Window], probs: list[np.ndarray],
+                 method: str = "viterbi") -> list[Span]:
     """BIO decoding over words; a span's score is the mean probability of its tags.
 
-    An ``I-X`` that does not continue an ``X`` span starts one (lenient BIO); a ``B-X``
-    adjacent to an ``X`` span (whitespace between) extends it.
+    ``method="viterbi"`` (default) picks the most probable valid BIO sequence;
+    ``"argmax"`` takes each word's best tag, and an ``I-X`` that does not continue an
+    ``X`` span starts one (lenient BIO).  Either way a ``B-X`` adjacent to an ``X``
+    span (whitespace between) extends it.
     """
+    words = _words(windows, probs)
+    if method == "viterbi":
+        tags = viterbi_tags(np.stack([p for _, _, p in words])) if words else []
+    elif method == "argmax":
+        tags = [int(np.argmax(p)) for _, _, p in words]
+    else:
+        raise ValueError(f"decoding must be 'viterbi' or 'argmax', got {method!r}")
     spans: list[Span] = []
     cur: list | None = None  # [label, start, end, [probs]]
 
@@ -87,8 +143,7 @@ def decode_spans(text: str, windows: list[Window], probs: list[np.ndarray]) -> l
         if cur is not None:
             spans.append(Span(cur[0], cur[1], cur[2], text[cur[1]:cur[2]], float(np.mean(cur[3]))))
 
-    for start, end, p in _words(windows, probs):
-        k = int(np.argmax(p))
+    for (start, end, p), k in zip(words, tags):
         tag = BIO_LABELS[k]
         if tag == "O":
             close(); cur = None
@@ -162,7 +217,7 @@ class Tagger:
         for w, p in zip(windows, probs):
             per_doc[w.doc_index][0].append(w)
             per_doc[w.doc_index][1].append(p)
-        return [repair_spans(d.text, decode_spans(d.text, ws, ps)) for d, (ws, ps) in zip(docs, per_doc)]
+        return [repair_spans(d.text, decode_spans(d.text, ws, ps, s.decoding)) for d, (ws, ps) in zip(docs, per_doc)]
 
     def predict(self, docs: Iterable[Document]) -> list[Document]:
         """Copies of ``docs`` whose ``events`` are the predicted, linked events."""

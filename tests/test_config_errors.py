@@ -34,6 +34,20 @@ def offline(monkeypatch):
 # --------------------------------------------------------------------------- keys and types
 
 @pytest.mark.parametrize("stage, override, closest", [
+    ("train", "decoding=viterby", "viterbi"),
+    ("evaluate", "decoding=argmx", "argmax"),
+    ("predict", "linking=sentense", "sentence"),
+])
+def test_a_word_setting_outside_its_choices_fails_at_start_up(stage, override, closest):
+    with pytest.raises(ValueError) as e:
+        compose_config(stage, [override])
+    key, value = override.split("=")
+    assert f"{key}={value!r} is not valid for expel-{stage}" in str(e.value)
+    assert f"Did you mean {closest!r}?" in str(e.value)
+
+
+
+@pytest.mark.parametrize("stage, override, closest", [
     ("train", "trainer.epocs=3", "trainer.epochs"),
     ("train", "data.strid=8", "data.stride"),
     ("train", "+trainer.learning_rte=1e-3", "trainer.learning_rate"),

@@ -111,3 +111,63 @@ def test_adjacent_same_label_words_form_one_span(tokenizer):
     spans = decode_spans(doc.text, windows, [p])
     assert [(s.label, s.text) for s in spans] == [
         ("EXPELLER", "Peru"), ("TRIGGER", "persona non grata"), ("EXPELLER", "Chile")]
+
+
+def _word_probs(doc, windows, word_dists):
+    """Probabilities where each named word gets its distribution; other words are O."""
+    (w,) = windows
+    p = np.zeros((len(w.input_ids), len(BIO_LABELS)), dtype=np.float32)
+    p[:, LABEL2ID["O"]] = 1.0
+    for t, (s, e) in enumerate(w.offsets):
+        word = doc.text[s:e]
+        if w.word_starts[t] and word in word_dists:
+            p[t] = 0.0
+            for lab, v in word_dists[word].items():
+                p[t, LABEL2ID[lab]] = v
+    return [p]
+
+
+def test_viterbi_keeps_a_span_whole_where_argmax_breaks_it(tokenizer):
+    """'ten [U.S.] diplomats': the middle word leans O (0.55) but I-EXPELLED (0.45) makes
+    the whole sequence likelier, since the last word is I- (a continuation)."""
+    doc = parse_markup("d", "Moscow expels ten US diplomats today.")
+    windows, _ = encode_documents([doc], tokenizer, max_length=64, stride=8)
+    dists = {"ten": {"B-EXPELLED": 0.9, "O": 0.1},
+             "US": {"O": 0.55, "I-EXPELLED": 0.45},
+             "diplomats": {"I-EXPELLED": 0.9, "O": 0.1}}
+    probs = _word_probs(doc, windows, dists)
+    argmax = decode_spans(doc.text, windows, probs, method="argmax")
+    viterbi = decode_spans(doc.text, windows, probs, method="viterbi")
+    assert [s.text for s in argmax] == ["ten", "diplomats"]
+    assert [(s.label, s.text) for s in viterbi] == [("EXPELLED", "ten US diplomats")]
+
+
+def test_viterbi_drops_a_weak_continuation_and_starts_no_span_with_i(tokenizer):
+    """An I-X with no X before it cannot start a span under Viterbi: the word becomes a
+    B-X span if that is probable enough, else O; a strong O in the middle still splits."""
+    doc = parse_markup("d", "Peru expels two Chilean diplomats.")
+    windows, _ = encode_documents([doc], tokenizer, max_length=64, stride=8)
+    probs = _word_probs(doc, windows, {
+        "Peru": {"I-EXPELLER": 0.6, "B-EXPELLER": 0.3, "O": 0.1},
+        "two": {"B-EXPELLED": 0.9, "O": 0.1},
+        "Chilean": {"O": 0.99, "I-EXPELLED": 0.01},
+        "diplomats": {"I-EXPELLED": 0.6, "B-EXPELLED": 0.3, "O": 0.1}})
+    spans = decode_spans(doc.text, windows, probs, method="viterbi")
+    assert [(s.label, s.text) for s in spans] == [
+        ("EXPELLER", "Peru"), ("EXPELLED", "two"), ("EXPELLED", "diplomats")]
+
+
+def test_decoding_of_perfect_predictions_is_the_same_either_way(tokenizer):
+    doc = parse_markup("d", SEED_LIKE)
+    windows, _ = encode_documents([doc], tokenizer, max_length=24, stride=8, with_labels=True)
+    probs = one_hot(windows)
+    a = decode_spans(doc.text, windows, probs, method="argmax")
+    v = decode_spans(doc.text, windows, probs, method="viterbi")
+    assert span_keys(a) == span_keys(v) == span_keys(doc.spans())
+
+
+def test_unknown_decoding_is_refused(tokenizer):
+    doc = parse_markup("d", "Peru expels a diplomat.")
+    windows, _ = encode_documents([doc], tokenizer, max_length=64, stride=8, with_labels=True)
+    with pytest.raises(ValueError, match="viterbi"):
+        decode_spans(doc.text, windows, one_hot(windows), method="beam")
