@@ -148,7 +148,7 @@ NP_STOP = {"for", "over", "after", "amid", "following", "in", "from", "by", "wit
 # --------------------------------------------------------------------------- lexicon rules
 
 @dataclass
-class _Sentence:
+class Sentence:
     """A sentence of a document and its words, for scanning left and right of a trigger."""
 
     text: str
@@ -178,7 +178,7 @@ class _Trigger:
     np: tuple[int, int] | None = None   # order pattern: character span of the object
 
 
-def _find_triggers(sent: _Sentence) -> list[_Trigger]:
+def _find_triggers(sent: Sentence) -> list[_Trigger]:
     """Trigger candidates of a sentence, in text order, without overlaps."""
     text, found = sent.text, []
     for m in TRIGGER_RE.finditer(text, sent.start, sent.end):
@@ -195,7 +195,7 @@ def _find_triggers(sent: _Sentence) -> list[_Trigger]:
     return [t for i, t in enumerate(found) if i == 0 or t.span.start >= found[i - 1].span.end]
 
 
-def _np_after(sent: _Sentence, i: int, limit: int = 14) -> tuple[int, int] | None:
+def _np_after(sent: Sentence, i: int, limit: int = 14) -> tuple[int, int] | None:
     """Word range of the noun phrase starting at word ``i``, up to a preposition or clause break.
 
     An apposition after a comma joins the phrase when one of the two names the official
@@ -221,7 +221,7 @@ _PP_OF_OFFICIALS = re.compile(r"\s*(?:\S+\s+){0,4}?(?:embassy|consulate|mission|
                               r"countries|other country)\b", re.I)
 
 
-def _np_continues(sent: _Sentence, i: int, j: int) -> bool:
+def _np_continues(sent: Sentence, i: int, j: int) -> bool:
     """Whether the stop word at ``j`` stays inside the phrase begun at ``i``.
 
     Abbreviation dots ("U.S."), "to"/"at" + a name ("ambassador to Mexico"), "in the
@@ -244,14 +244,14 @@ def _np_continues(sent: _Sentence, i: int, j: int) -> bool:
     return w == ")" and j >= 2 and sent.word(j - 2) == "("
 
 
-def _np_after_plain(sent: _Sentence, i: int) -> tuple[int, int] | None:
+def _np_after_plain(sent: Sentence, i: int) -> tuple[int, int] | None:
     j = i
     while j < len(sent.words) and j - i < 10 and sent.word(j).lower() not in NP_STOP:
         j += 1
     return (i, j - 1) if j > i else None
 
 
-def _apposition(sent: _Sentence, first: tuple[int, int], second: tuple[int, int]) -> bool:
+def _apposition(sent: Sentence, first: tuple[int, int], second: tuple[int, int]) -> bool:
     """Whether ``second`` (after a comma) renames ``first``."""
     a = sent.text[sent.words[first[0]][0]:sent.words[first[1]][1]]
     b = sent.text[sent.words[second[0]][0]:sent.words[second[1]][1]]
@@ -261,7 +261,7 @@ def _apposition(sent: _Sentence, first: tuple[int, int], second: tuple[int, int]
     return bool(OFFICIAL_RE.search(a + " " + b)) and (not OFFICIAL_RE.search(a) or b[:1].isupper())
 
 
-def _np_before(sent: _Sentence, j: int, limit: int = 12) -> tuple[int, int] | None:
+def _np_before(sent: Sentence, j: int, limit: int = 12) -> tuple[int, int] | None:
     """Word range of the noun phrase ending at word ``j``, back to a clause break."""
     i = j
     while i >= 0 and j - i < limit and sent.word(i).lower() not in NP_STOP:
@@ -269,7 +269,7 @@ def _np_before(sent: _Sentence, j: int, limit: int = 12) -> tuple[int, int] | No
     return (i + 1, j) if i < j else None
 
 
-def _skip_back(sent: _Sentence, j: int, words: set[str], limit: int = 6) -> int:
+def _skip_back(sent: Sentence, j: int, words: set[str], limit: int = 6) -> int:
     """Move left from word ``j`` over at most ``limit`` words of ``words``."""
     k = 0
     while j >= 0 and k < limit and sent.word(j).lower() in words:
@@ -285,7 +285,7 @@ def _is_cap(w: str) -> bool:
     return w[:1].isupper() and w.lower() not in _NOT_NAMES
 
 
-def _name_before(sent: _Sentence, j: int) -> list[Span]:
+def _name_before(sent: Sentence, j: int) -> list[Span]:
     """EXPELLER spans: the capitalised phrase ending at word ``j``; "A and B" gives two spans."""
     if j >= 1 and sent.word(j) == "s" and sent.word(j - 1) in ("'", "’"):
         j -= 2                                        # "Russia's expulsion"
@@ -298,7 +298,7 @@ def _name_before(sent: _Sentence, j: int) -> list[Span]:
     return _split_names(sent, i + 1, j)
 
 
-def _subject(sent: _Sentence) -> list[Span]:
+def _subject(sent: Sentence) -> list[Span]:
     """The capitalised phrase that opens the sentence, after a leading cause clause."""
     lead = LEADING_CAUSE_RE.match(sent.text, sent.start)
     i = sent.index_at(lead.end()) if lead else 0
@@ -307,7 +307,7 @@ def _subject(sent: _Sentence) -> list[Span]:
     return _name_after(sent, i) if i < len(sent.words) else []
 
 
-def _name_after(sent: _Sentence, i: int) -> list[Span]:
+def _name_after(sent: Sentence, i: int) -> list[Span]:
     """EXPELLER spans: the capitalised phrase starting at word ``i`` ("by the Foreign Ministry")."""
     j = i
     while j < len(sent.words) and j - i < 10 and (_is_cap(sent.word(j))
@@ -316,7 +316,7 @@ def _name_after(sent: _Sentence, i: int) -> list[Span]:
     return _split_names(sent, i, j - 1)
 
 
-def _split_names(sent: _Sentence, i: int, j: int) -> list[Span]:
+def _split_names(sent: Sentence, i: int, j: int) -> list[Span]:
     """Cut words ``i..j`` at "and"/commas; keep parts that hold a capitalised word.
 
     Commas separate names only in a list closed by "and" ("Turkey, Germany and Canada");
@@ -349,7 +349,7 @@ _TRAILING_WORDS = EXPELLER_INNER - {"government", "ministry", "administration", 
                                     "junta", "cabinet"}
 
 
-def _is_passive(sent: _Sentence, t: int) -> bool:
+def _is_passive(sent: Sentence, t: int) -> bool:
     """The verb trigger at word ``t`` is passive or a participle after its noun."""
     if t == 0 or not sent.word(t).lower().startswith(("expelled", "ousted", "kicked")):
         return False
@@ -357,7 +357,7 @@ def _is_passive(sent: _Sentence, t: int) -> bool:
     return prev in PASSIVE_AUX or bool(OFFICIAL_RE.fullmatch(prev))
 
 
-def _expelled_and_expeller(sent: _Sentence, trig: _Trigger) -> tuple[Span | None, list[Span]]:
+def _expelled_and_expeller(sent: Sentence, trig: _Trigger) -> tuple[Span | None, list[Span]]:
     """The EXPELLED span and EXPELLER spans of one trigger, by the trigger's kind."""
     t0 = sent.index_at(trig.span.start)
     t1 = sent.index_at(trig.span.end) - 1          # last word of the trigger
@@ -386,13 +386,13 @@ _PASSIVE_LEAD = {"declared", "has", "have", "had", "revealed", "reported", "said
                  "set", "due", "likely", "will", "would", "reportedly"}
 
 
-def _declared_passive(sent: _Sentence, t0: int) -> bool:
+def _declared_passive(sent: Sentence, t0: int) -> bool:
     """"X was declared persona non grata", "X has been ordered/given ... to leave"."""
     prev = sent.word(t0 - 1).lower() if t0 else ""
     return prev in PASSIVE_AUX or prev == "declared"
 
 
-def _np_in(sent: _Sentence, start: int, end: int) -> Span | None:
+def _np_in(sent: Sentence, start: int, end: int) -> Span | None:
     """EXPELLED span inside an order's object; a trailing duration is the DEADLINE, not part of it."""
     chunk = sent.text[start:end].rstrip()
     m = re.search(rf"\s+(?:{_DURATION}|until\s+.*|(?:on|in|by)\s+.*)$", chunk, re.I)
@@ -403,7 +403,7 @@ def _np_in(sent: _Sentence, start: int, end: int) -> Span | None:
     return make_span(sent.text, "EXPELLED", start + lead, start + lead + len(chunk)) if chunk else None
 
 
-def _np_span(sent: _Sentence, rng: tuple[int, int] | None) -> Span | None:
+def _np_span(sent: Sentence, rng: tuple[int, int] | None) -> Span | None:
     """EXPELLED span of a word range, without stray punctuation at its end."""
     if not rng:
         return None
@@ -413,7 +413,7 @@ def _np_span(sent: _Sentence, rng: tuple[int, int] | None) -> Span | None:
     return sent.span("EXPELLED", i, j)
 
 
-def _agent_after(sent: _Sentence, i: int) -> list[Span]:
+def _agent_after(sent: Sentence, i: int) -> list[Span]:
     """EXPELLER after a passive or nominal trigger: "by NP" or "from COUNTRY" within 3 words."""
     for k in range(i, min(i + 3, len(sent.words))):
         w = sent.word(k).lower()
@@ -431,7 +431,7 @@ _REASON_END = re.compile(r"[;(\[]|\s\"?\(|,\s+(?:and|but|while|saying|says|said|
                          r"who|as|whereas|although|though)\b|$")
 
 
-def _reason(sent: _Sentence, after: int) -> Span | None:
+def reason_clause(sent: Sentence, after: int) -> Span | None:
     """REASON: the clause after the first causal word within 80 characters of ``after``."""
     m = CAUSE_RE.search(sent.text, after, sent.end)
     if not m or m.start() - after > 80:
@@ -457,7 +457,7 @@ def _trimmed(text: str, start: int, end: int, label: str) -> Span | None:
     return make_span(text, label, start, end) if end - start >= 3 else None
 
 
-def _deadlines(sent: _Sentence, after: int) -> list[Span]:
+def _deadlines(sent: Sentence, after: int) -> list[Span]:
     """DEADLINE spans after ``after``: "by August 15", "within 72 hours", "72 hours to leave"."""
     out = []
     for rx in (DEADLINE_RE, DEADLINE_LEAVE_RE):
@@ -466,7 +466,7 @@ def _deadlines(sent: _Sentence, after: int) -> list[Span]:
     return out
 
 
-def _times(sent: _Sentence) -> list[Span]:
+def _times(sent: Sentence) -> list[Span]:
     """TIME spans of the sentence, without the leading preposition."""
     out = []
     for m in TIME_RE.finditer(sent.text, sent.start, sent.end):
@@ -475,7 +475,7 @@ def _times(sent: _Sentence) -> list[Span]:
     return out
 
 
-def _rejected(sent: _Sentence, trig: _Trigger, expelled: Span | None, expellers: list[Span],
+def _rejected(sent: Sentence, trig: _Trigger, expelled: Span | None, expellers: list[Span],
               doc_has_event: bool) -> bool:
     """Threats, negations, membership expulsions and non-officials are not events."""
     text = sent.text
@@ -525,7 +525,7 @@ class LexiconTagger:
         out: list[Span] = []
         has_event = False
         for ss, se in sentence_bounds(text):
-            sent = _Sentence(text, ss, se, [w for w in words if ss <= w[0] < se])
+            sent = Sentence(text, ss, se, [w for w in words if ss <= w[0] < se])
             found = self._sentence_spans(sent, has_event)
             has_event = has_event or any(s.label == TRIGGER for s in found)
             if not found and _LEAVE_RE.search(text, ss, se) and has_event:
@@ -533,14 +533,14 @@ class LexiconTagger:
             out.extend(found)
         return _resolve_overlaps(out)
 
-    def _sentence_spans(self, sent: _Sentence, doc_has_event: bool) -> list[Span]:
+    def _sentence_spans(self, sent: Sentence, doc_has_event: bool) -> list[Span]:
         out: list[Span] = []
         for trig in _find_triggers(sent):
             expelled, expellers = _expelled_and_expeller(sent, trig)
             if _rejected(sent, trig, expelled, expellers, doc_has_event or bool(out)):
                 continue
             after = max(trig.span.end, expelled.end if expelled else 0)
-            reason = _reason(sent, after)
+            reason = reason_clause(sent, after)
             out.extend([trig.span, *expellers, *([expelled] if expelled else []),
                         *([reason] if reason else []), *_deadlines(sent, trig.span.start)])
         if out:

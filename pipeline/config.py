@@ -60,6 +60,7 @@ class TrainConfig:
     output_dir: Optional[str] = "models/expel-minilm"
     linking: str = "sentence"
     decoding: str = "viterbi"  # viterbi (valid BIO, most probable) or argmax (word by word)
+    reason: str = "rules"      # REASON clauses from the rule anchored on model triggers, or "model"
 
 
 @dataclass
@@ -71,6 +72,7 @@ class EvaluateConfig:
     stride: int = 64
     linking: str = "sentence"
     decoding: str = "viterbi"
+    reason: str = "rules"
     baselines: bool = True     # score the rule and feature baselines beside the model
     bootstrap: int = 1000      # resamples for confidence intervals; 0 = none
     seed: int = 13
@@ -90,6 +92,7 @@ class PredictConfig:
     stride: int = 64
     linking: str = "sentence"
     decoding: str = "viterbi"
+    reason: str = "rules"
     chunk_size: int = 1000               # documents per output shard (the unit of resumption)
     max_chars: int = 1_000_000           # longer texts go to the rejects file
     filter: Optional[str] = "auto"       # document filter: auto (from model_dir), none, or a path
@@ -161,6 +164,7 @@ def to_typed(cfg, stage: str):
 CHOICES: dict[str, tuple[str, ...]] = {
     "linking": ("sentence", "nearest"),
     "decoding": ("viterbi", "argmax"),
+    "reason": ("rules", "model"),
 }
 
 

@@ -64,7 +64,8 @@ def evaluate(cfg: EvaluateConfig, run_dir: str | Path) -> dict[str, Any]:
     check_model_dir(cfg.model_dir)          # fail before reading anything heavy
     gold = load_gold(cfg.gold)
     settings = TaggerSettings(max_length=cfg.max_length, stride=cfg.stride,
-                              batch_size=cfg.batch_size, linking=cfg.linking, decoding=cfg.decoding)
+                              batch_size=cfg.batch_size, linking=cfg.linking,
+                              decoding=cfg.decoding, reason=cfg.reason)
     tagger = Tagger.from_dir(cfg.model_dir, settings)
     scores, pred = predict_and_score(tagger, gold)
     tl = token_level(gold, pred, tagger.tokenizer)

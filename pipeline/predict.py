@@ -47,7 +47,7 @@ ENGINES = ("local", "ray")
 # Settings that decide what lands in which shard; a resumed run must use the same ones.
 RUN_KEYS = ("input", "input_format", "id_field", "text_field", "chunk_size", "max_chars",
             "output_format", "model_dir", "filter", "filter_threshold", "max_length", "stride",
-            "linking", "decoding", "quantize")
+            "linking", "decoding", "reason", "quantize")
 
 
 class PredictError(ValueError):
@@ -138,7 +138,8 @@ def build_tagger(cfg: PredictConfig):
     from pipeline.predictor import Tagger, TaggerSettings
 
     settings = TaggerSettings(max_length=cfg.max_length, stride=cfg.stride,
-                              batch_size=cfg.batch_size, linking=cfg.linking, decoding=cfg.decoding)
+                              batch_size=cfg.batch_size, linking=cfg.linking,
+                              decoding=cfg.decoding, reason=cfg.reason)
     tagger = Tagger.from_dir(cfg.model_dir, settings)
     if cfg.quantize:
         check_quantization(cfg.model_dir)

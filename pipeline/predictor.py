@@ -26,12 +26,15 @@ class TaggerSettings:
     batch_size: int = 32
     linking: str = "sentence"
     decoding: str = "viterbi"
+    reason: str = "rules"       # REASON clauses: "rules" (pipeline.reasons) or "model"
 
     def __post_init__(self):
         if self.decoding not in ("viterbi", "argmax"):
             raise ValueError(f"decoding={self.decoding!r} is not known; use decoding=viterbi or decoding=argmax")
         if self.linking not in ("sentence", "nearest"):
             raise ValueError(f"linking={self.linking!r} is not known; use linking=sentence or linking=nearest")
+        if self.reason not in ("rules", "model"):
+            raise ValueError(f"reason={self.reason!r} is not known; use reason=rules or reason=model")
 
 
 def batches_by_length(windows: Sequence[Window], batch_size: int) -> list[list[int]]:
@@ -217,7 +220,12 @@ class Tagger:
         for w, p in zip(windows, probs):
             per_doc[w.doc_index][0].append(w)
             per_doc[w.doc_index][1].append(p)
-        return [repair_spans(d.text, decode_spans(d.text, ws, ps, s.decoding)) for d, (ws, ps) in zip(docs, per_doc)]
+        out = [repair_spans(d.text, decode_spans(d.text, ws, ps, s.decoding)) for d, (ws, ps) in zip(docs, per_doc)]
+        if s.reason == "rules":
+            from pipeline.reasons import rule_reasons
+
+            out = [rule_reasons(d.text, spans) for d, spans in zip(docs, out)]
+        return out
 
     def predict(self, docs: Iterable[Document]) -> list[Document]:
         """Copies of ``docs`` whose ``events`` are the predicted, linked events."""

@@ -177,7 +177,7 @@ def train(cfg: TrainConfig, run_dir: str | Path, callbacks: Sequence = ()) -> di
     from pipeline.modeling import save_model
     from pipeline.predictor import Tagger, TaggerSettings
 
-    TaggerSettings(linking=cfg.linking, decoding=cfg.decoding)  # an unknown value fails now, not after training
+    TaggerSettings(linking=cfg.linking, decoding=cfg.decoding, reason=cfg.reason)  # bad value: fail now
     WeightedTrainer = _weighted_trainer_class()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -231,13 +231,14 @@ def train(cfg: TrainConfig, run_dir: str | Path, callbacks: Sequence = ()) -> di
     model = trainer.model.eval()
 
     settings = TaggerSettings(max_length=cfg.data.max_length, stride=cfg.data.stride,
-                              batch_size=t.eval_batch_size, linking=cfg.linking, decoding=cfg.decoding)
+                              batch_size=t.eval_batch_size, linking=cfg.linking,
+                              decoding=cfg.decoding, reason=cfg.reason)
     dev_scores, _ = predict_and_score(Tagger(model, tokenizer, settings), dev_docs)
     out_dir = Path(cfg.output_dir) if cfg.output_dir else run_dir / "model"
     info = {"config": resolved, "dev_scores": dev_scores, "train_docs": len(train_docs),
             "dev_docs": len(dev_docs), "window": {"max_length": cfg.data.max_length,
                                                   "stride": cfg.data.stride},
-            "linking": cfg.linking, "decoding": cfg.decoding}
+            "linking": cfg.linking, "decoding": cfg.decoding, "reason": cfg.reason}
     info["doc_filter"] = _train_doc_filter(cfg, train_docs, dev_docs, out_dir)
     save_model(model, tokenizer, out_dir, info)
     write_model_card(out_dir, info)
