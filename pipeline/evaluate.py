@@ -14,6 +14,9 @@ from pipeline.scoring import score_documents
 
 log = logging.getLogger(__name__)
 
+# Report row of the model with ``reason=model`` when the default ``reason=rules`` is scored.
+MODEL_ALONE = "fine-tuned model, REASON from the tagger"
+
 
 def predict_and_score(tagger, gold: Sequence[Document]) -> tuple[dict[str, Any], list[Document]]:
     """Predict on the gold texts and score against the gold events."""
@@ -72,13 +75,22 @@ def evaluate(cfg: EvaluateConfig, run_dir: str | Path) -> dict[str, Any]:
     metrics: dict[str, Any] = {"model": scores, "seqeval": tl["seqeval"], "token": tl["token"],
                                "gold": cfg.gold, "model_dir": cfg.model_dir, "documents": len(gold)}
     systems = {"fine-tuned model": (scores, pred)}
+    if cfg.reason == "rules":
+        # The same model with its own REASON spans, so the rule's share is visible.
+        from dataclasses import replace
+
+        alone = Tagger(tagger.model, tagger.tokenizer, replace(settings, reason="model"))
+        alone_scores, alone_pred = predict_and_score(alone, gold)
+        systems[MODEL_ALONE] = (alone_scores, alone_pred)
+        metrics["model_reason_from_tagger"] = alone_scores
     if cfg.baselines:
         from pipeline.baselines import run_baselines
 
         train_files = _training_files(cfg.model_dir)
         for name, base_pred in run_baselines(gold, train_files, seed=cfg.seed).items():
             systems[name] = (score_documents(gold, base_pred), base_pred)
-        metrics["baselines"] = {n: s for n, (s, _) in systems.items() if n != "fine-tuned model"}
+        metrics["baselines"] = {n: s for n, (s, _) in systems.items()
+                                if n not in ("fine-tuned model", MODEL_ALONE)}
     from pipeline.formats.jsonl import write_events_jsonl
 
     write_events_jsonl(pred, str(run_dir / "predictions.jsonl"))

@@ -104,6 +104,10 @@ def _summary(gold: Sequence[Document], metrics: dict, cfg) -> str:
     for key in ("gold", "model_dir"):
         if metrics.get(key):
             parts.append(f"{key}: {metrics[key]}")
+    if getattr(cfg, "reason", None):
+        parts.append(f"decoding: {getattr(cfg, 'decoding', '-')}; REASON spans: "
+                     + ("clause rule from the model's triggers (reason=rules)" if cfg.reason == "rules"
+                        else "the tagger's own (reason=model)"))
     b = getattr(cfg, "bootstrap", 0)
     parts.append(f"confidence intervals: {b} bootstrap resamples of documents, seed "
                  f"{getattr(cfg, 'seed', None)}" if b else "confidence intervals: none (bootstrap = 0)")

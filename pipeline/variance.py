@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,8 @@ class Run:
     fraction: float
     seed: int | None
     metrics: dict[str, float]
+    name: str = ""            # job folder relative to the sweep, job number only ("full/0")
+    overrides: str = ""       # the job's command-line overrides, as Hydra saved them
 
 
 def collect_runs(multirun_dir: str | Path) -> list[Run]:
@@ -59,12 +62,25 @@ def collect_runs(multirun_dir: str | Path) -> list[Run]:
         scores = json.loads(scores_file.read_text(encoding="utf-8"))
         metrics = {name: float(v) for name, path in METRICS.items()
                    if (v := _lookup(scores, path)) is not None}
+        name = _job_name(scores_file.parent.relative_to(root).parts)
+        ov_file = scores_file.parent / ".hydra" / "overrides.yaml"
+        overrides = yaml.safe_load(ov_file.read_text(encoding="utf-8")) if ov_file.is_file() else []
         runs.append(Run(scores_file.parent, float(cfg.get("data", {}).get("fraction", 1.0)),
-                        cfg.get("trainer", {}).get("seed"), metrics))
+                        cfg.get("trainer", {}).get("seed"), metrics, name,
+                        " ".join(str(o) for o in overrides or [])))
     if not runs:
         raise FileNotFoundError(f"no finished run under {str(root)!r}: expected job folders with "
                                 ".hydra/config.yaml and dev_scores.json (written by expel-train)")
     return runs
+
+
+def _job_name(parts: tuple[str, ...]) -> str:
+    """``("lr", "0_trainer.lr=1e-4")`` -> ``"lr/0"``: the job number, not the override list
+    (which Hydra splits into more folders when a value holds a ``/``)."""
+    for i, part in enumerate(parts):
+        if re.match(r"\d+(_|$)", part):
+            return "/".join([*parts[:i], part.split("_", 1)[0]])
+    return "/".join(parts) or "."
 
 
 def _lookup(d: dict, path: tuple[str, ...]):
@@ -130,11 +146,11 @@ def _markdown(runs: Sequence[Run], agg: dict) -> str:
                  for k in names]
         lines.append(f"| {frac:g} | {n} | " + " | ".join(cells) + " |")
     lines += ["", "![learning curve](learning_curve.png)", "", "## Runs", "",
-              "| run | fraction | seed | trigger F1 | Arg-C F1 |", "|---|---|---|---|---|"]
-    for r in sorted(runs, key=lambda r: (r.fraction, str(r.seed))):
-        lines.append(f"| {r.path.name} | {r.fraction:g} | {r.seed} | "
+              "| run | fraction | seed | trigger F1 | Arg-C F1 | overrides |", "|---|---|---|---|---|---|"]
+    for r in sorted(runs, key=lambda r: (r.fraction, str(r.seed), r.name)):
+        lines.append(f"| {r.name or r.path.name} | {r.fraction:g} | {r.seed} | "
                      f"{r.metrics.get('trigger_f1', float('nan')):.3f} | "
-                     f"{r.metrics.get('argument_f1', float('nan')):.3f} |")
+                     f"{r.metrics.get('argument_f1', float('nan')):.3f} | `{r.overrides or '-'}` |")
     return "\n".join(lines) + "\n"
 
 

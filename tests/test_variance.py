@@ -29,6 +29,8 @@ def fake_multirun(root: Path) -> Path:
             (job / ".hydra").mkdir(parents=True)
             (job / ".hydra" / "config.yaml").write_text(
                 f"data:\n  fraction: {frac}\n  train: [data/gold/train.jsonl]\ntrainer:\n  seed: {seed}\n")
+            (job / ".hydra" / "overrides.yaml").write_text(
+                f"- data.fraction={frac}\n- trainer.seed={seed}\n")
             (job / "dev_scores.json").write_text(json.dumps(_scores(tri, arg)))
             num += 1
     unfinished = sweep / f"{num}_data.fraction=0.25,trainer.seed=1" / ".hydra"
@@ -54,6 +56,8 @@ def test_report_files(tmp_path):
     text = md.read_text()
     assert "| 0.5 | 2 | 0.650 ± 0.071 |" in text
     assert "| 1 | 3 |" in text
+    # Runs are named by job number, with the overrides that made them.
+    assert "| 2 | 1 | 1 | 0.800 | 0.500 | `data.fraction=1.0 trainer.seed=1` |" in text
     assert (tmp_path / "out" / "learning_curve.png").stat().st_size > 1000
     assert json.loads((tmp_path / "out" / "variance.json").read_text())["1.0"]["argument_f1"]["n"] == 3
 
