@@ -15,6 +15,13 @@ Both batch sizes are tuned on a small sample of workload 2 (the fastest of ``--b
 Peak memory is the process's resident-set high-water mark during each phase (reset
 between phases through /proc/self/clear_refs where Linux allows it).
 
+Our tagger runs as ``expel-predict`` would (``--precision auto``: bfloat16 where the CPU
+computes it natively and the model's ``precision.json`` shows no dev F1 drop over one
+point).  When that is bfloat16, the filtered workload also prints our fp32 speed and the
+baseline's under the same bfloat16 autocast, so the ratio can be read both ways;
+``--precision-check`` measures and writes ``precision.json`` for a model trained before
+``expel-train`` did so.
+
 ``--quantize`` also measures dynamic int8 quantisation: dev F1 with and without it
 (accepted when no F1 drops by more than one point) and its speed on workload 2;
 ``--save-check`` records the result in the model directory, where ``expel-predict
@@ -223,6 +230,38 @@ def quantisation(cfg: PredictConfig, dev: str, texts: Sequence[str]) -> dict[str
     return out
 
 
+def precision_check(cfg: PredictConfig, dev: str) -> dict[str, Any]:
+    from dataclasses import replace
+
+    from pipeline.precision import measure_tagger, write_check
+    from pipeline.train import load_gold
+
+    check = measure_tagger(build_tagger(replace(cfg, precision="fp32")), load_gold(dev))
+    path = write_check(cfg.model_dir, check | {"dev": dev})
+    print(f"[precision] dev F1 fp32 {check['dev_f1_fp32']} | bf16 {check['dev_f1_bf16']} | drop "
+          f"{check['drop_points']} -> {'accepted' if check['accepted'] else 'REJECTED (drop > 1 point)'}; "
+          f"wrote {path}", flush=True)
+    return check
+
+
+def precision_split(texts: Sequence[str], ours: Ours, base) -> dict[str, Any]:
+    """How much of the filtered-workload ratio is bfloat16: ours in fp32, and the baseline
+    under the same bfloat16 autocast."""
+    import torch
+
+    ours.tagger.settings.precision = "fp32"
+    t32, _, _ = timed(lambda: ours(texts))
+    ours.tagger.settings.precision = "bf16"
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        base(texts[:8])
+        tb, _, _ = timed(lambda: base(texts))
+    out = {"ours_fp32_docs_per_s": round(len(texts) / t32, 1),
+           "baseline_bf16_docs_per_s": round(len(texts) / tb, 1)}
+    print(f"[filtered, same precision] ours fp32 {out['ours_fp32_docs_per_s']:,.1f} docs/s | baseline "
+          f"under bf16 autocast {out['baseline_bf16_docs_per_s']:,.1f} docs/s", flush=True)
+    return out
+
+
 def end_to_end(cfg: PredictConfig, dump: str, limit: int | None) -> dict[str, Any]:
     import tempfile
     from dataclasses import replace
@@ -259,6 +298,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--save-check", action="store_true",
                     help="with --quantize: record the F1 cost in MODEL_DIR/quantization.json, "
                          "which quantize=true requires")
+    ap.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"),
+                    help="our tagger's precision (expel-predict's precision=)")
+    ap.add_argument("--precision-check", action="store_true",
+                    help="measure dev F1 in bfloat16 and write MODEL_DIR/precision.json "
+                         "(expel-train writes it for new models)")
     ap.add_argument("--quantize-docs", type=int, default=500, help="docs for the int8 speed test")
     ap.add_argument("--dev", default=str(ROOT / "data/gold/dev.jsonl"))
     ap.add_argument("--end-to-end", action="store_true")
@@ -266,10 +310,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--json", default=None, help="write the figures to this file")
     a = ap.parse_args(argv)
 
-    cfg = PredictConfig(model_dir=a.model_dir, filter=a.filter, batch_size=a.batch_size)
+    cfg = PredictConfig(model_dir=a.model_dir, filter=a.filter, batch_size=a.batch_size,
+                        precision=a.precision)
+    if a.precision_check:
+        precision_check(cfg, a.dev)
     texts = load_texts(a.dump, a.limit)
     print(f"{len(texts):,} documents from {a.dump}; model {a.model_dir}", flush=True)
     ours = Ours(cfg)
+    print(f"our precision: {ours.tagger.settings.precision}", flush=True)
     if ours.filter is None:
         print("note: no document filter (filter=none or no docfilter.json): ours tags every document")
     filt, unique = filtered_texts(texts, ours, a.filtered, a.seed)
@@ -288,6 +336,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         print(f"filtered workload: {len(filt):,} docs ({unique:,} distinct texts pass the filter)")
         results["filtered"] = run_workload("filtered", filt, ours, base, 0, a.seed)
         results["filtered"]["distinct_texts"] = unique
+        results["filtered"]["precision"] = ours.tagger.settings.precision
+        if ours.tagger.settings.precision == "bf16":
+            results["filtered"] |= precision_split(filt, ours, base)
     if a.quantize:
         results["quantize"] = q = quantisation(cfg, a.dev, filt[:a.quantize_docs])
         if a.save_check:

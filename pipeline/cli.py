@@ -83,7 +83,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     errors: list[type[BaseException]] = [CorpusError, ModelDirError, FileNotFoundError,
                                          NotADirectoryError, PermissionError]
     for module, name in (("pipeline.predict", "PredictError"), ("pipeline.docfilter", "FilterError"),
-                         ("pipeline.dumps", "DumpError")):
+                         ("pipeline.dumps", "DumpError"), ("pipeline.precision", "PrecisionError")):
         try:
             errors.append(getattr(__import__(module, fromlist=[name]), name))
         except (ImportError, AttributeError):

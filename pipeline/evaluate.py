@@ -70,6 +70,12 @@ def evaluate(cfg: EvaluateConfig, run_dir: str | Path) -> dict[str, Any]:
                               batch_size=cfg.batch_size, linking=cfg.linking,
                               decoding=cfg.decoding, reason=cfg.reason)
     tagger = Tagger.from_dir(cfg.model_dir, settings)
+    if cfg.precision != "fp32":
+        from pipeline.precision import resolve
+
+        tagger.settings.precision, why = resolve(cfg.precision, cfg.model_dir,
+                                                 next(tagger.model.parameters()).device.type)
+        log.info("%s", why)
     scores, pred = predict_and_score(tagger, gold)
     tl = token_level(gold, pred, tagger.tokenizer)
     metrics: dict[str, Any] = {"model": scores, "seqeval": tl["seqeval"], "token": tl["token"],

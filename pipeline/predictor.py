@@ -27,12 +27,15 @@ class TaggerSettings:
     linking: str = "sentence"
     decoding: str = "viterbi"
     reason: str = "rules"       # REASON clauses: "rules" (pipeline.reasons) or "model"
+    precision: str = "fp32"     # fp32, or bf16 autocast (pipeline.precision decides when)
 
     def __post_init__(self):
         if self.decoding not in ("viterbi", "argmax"):
             raise ValueError(f"decoding={self.decoding!r} is not known; use decoding=viterbi or decoding=argmax")
         if self.linking not in ("sentence", "nearest"):
             raise ValueError(f"linking={self.linking!r} is not known; use linking=sentence or linking=nearest")
+        if self.precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision={self.precision!r} is not known here; use fp32 or bf16")
         if self.reason not in ("rules", "model"):
             raise ValueError(f"reason={self.reason!r} is not known; use reason=rules or reason=model")
 
@@ -43,14 +46,21 @@ def batches_by_length(windows: Sequence[Window], batch_size: int) -> list[list[i
     return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
 
 
-def run_model(model, windows: Sequence[Window], batch_size: int) -> list[np.ndarray]:
-    """Label probabilities per window, shape ``(len(window.input_ids), n_labels)``."""
+def run_model(model, windows: Sequence[Window], batch_size: int,
+              precision: str = "fp32") -> list[np.ndarray]:
+    """Label probabilities per window, shape ``(len(window.input_ids), n_labels)``.
+
+    ``precision="bf16"`` runs the forward pass under bfloat16 autocast (see
+    :mod:`pipeline.precision`); probabilities are computed in float32 either way.
+    """
     import torch
+
+    from pipeline.precision import autocast
 
     out: list[np.ndarray | None] = [None] * len(windows)
     pad_id = model.config.pad_token_id or 0
     device = next(model.parameters()).device
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast(precision, device.type):
         for idx in batches_by_length(windows, batch_size):
             longest = max(len(windows[i].input_ids) for i in idx)
             ids = torch.full((len(idx), longest), pad_id, dtype=torch.long)
@@ -215,7 +225,7 @@ class Tagger:
         """Spans per document (triggers and arguments, not yet linked)."""
         s = self.settings
         windows, _ = encode_documents(docs, self.tokenizer, max_length=s.max_length, stride=s.stride)
-        probs = run_model(self.model, windows, s.batch_size)
+        probs = run_model(self.model, windows, s.batch_size, s.precision)
         per_doc: list[tuple[list[Window], list[np.ndarray]]] = [([], []) for _ in docs]
         for w, p in zip(windows, probs):
             per_doc[w.doc_index][0].append(w)

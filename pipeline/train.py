@@ -175,6 +175,7 @@ def train(cfg: TrainConfig, run_dir: str | Path, callbacks: Sequence = ()) -> di
 
     from pipeline.evaluate import predict_and_score
     from pipeline.modeling import save_model
+    from pipeline.precision import measure_tagger, write_check
     from pipeline.predictor import Tagger, TaggerSettings
 
     TaggerSettings(linking=cfg.linking, decoding=cfg.decoding, reason=cfg.reason)  # bad value: fail now
@@ -234,6 +235,8 @@ def train(cfg: TrainConfig, run_dir: str | Path, callbacks: Sequence = ()) -> di
                               batch_size=t.eval_batch_size, linking=cfg.linking,
                               decoding=cfg.decoding, reason=cfg.reason)
     dev_scores, _ = predict_and_score(Tagger(model, tokenizer, settings), dev_docs)
+    # Dev F1 in bfloat16 too: expel-predict precision=auto uses it only if no F1 drops > 1 point.
+    precision_check = measure_tagger(Tagger(model, tokenizer, settings), dev_docs, dev_scores)
     out_dir = Path(cfg.output_dir) if cfg.output_dir else run_dir / "model"
     info = {"config": resolved, "dev_scores": dev_scores, "train_docs": len(train_docs),
             "dev_docs": len(dev_docs), "window": {"max_length": cfg.data.max_length,
@@ -241,6 +244,7 @@ def train(cfg: TrainConfig, run_dir: str | Path, callbacks: Sequence = ()) -> di
             "linking": cfg.linking, "decoding": cfg.decoding, "reason": cfg.reason}
     info["doc_filter"] = _train_doc_filter(cfg, train_docs, dev_docs, out_dir)
     save_model(model, tokenizer, out_dir, info)
+    write_check(out_dir, precision_check)
     write_model_card(out_dir, info)
     shutil.rmtree(ckpt_dir, ignore_errors=True)  # the model is saved; checkpoints are ~200 MB
     (run_dir / "dev_scores.json").write_text(json.dumps(dev_scores, indent=2))
