@@ -8,6 +8,7 @@ ownership (each token is predicted by the one window that owns it).
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -17,6 +18,8 @@ import numpy as np
 from pipeline.encoding import BIO_LABELS, Window, encode_documents
 from pipeline.linking import link
 from pipeline.schema import Document, Span
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -202,6 +205,20 @@ def repair_spans(text: str, spans: list[Span], max_gap: int = 30) -> list[Span]:
     return [sp for sp in out if sp.text.strip().lower() not in _FUNCTION_WORDS]
 
 
+def _without_overlaps(doc_id: str, spans: list[Span]) -> list[Span]:
+    """Spans never overlap (ANNOTATION.md); decoding cannot produce an overlap, but if a
+    later step ever did, the later span is dropped with a warning rather than writing an
+    output line that readers refuse (and stopping a long run on one document)."""
+    kept: list[Span] = []
+    for sp in sorted(spans, key=lambda s: (s.start, s.end)):
+        if kept and sp.start < kept[-1].end:
+            log.warning("document %s: dropped %s %r, which overlaps %s %r", doc_id, sp.label,
+                        sp.text, kept[-1].label, kept[-1].text)
+            continue
+        kept.append(sp)
+    return kept
+
+
 class Tagger:
     """A trained model plus the settings to run it.
 
@@ -235,7 +252,7 @@ class Tagger:
             from pipeline.reasons import rule_reasons
 
             out = [rule_reasons(d.text, spans) for d, spans in zip(docs, out)]
-        return out
+        return [_without_overlaps(d.id, spans) for d, spans in zip(docs, out)]
 
     def predict(self, docs: Iterable[Document]) -> list[Document]:
         """Copies of ``docs`` whose ``events`` are the predicted, linked events."""

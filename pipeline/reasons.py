@@ -18,14 +18,20 @@ Example:
 
 from __future__ import annotations
 
+import re
+
 from pipeline.baselines import Sentence, reason_clause, word_spans
 from pipeline.linking import sentence_bounds
-from pipeline.schema import TRIGGER, Span
+from pipeline.schema import TRIGGER, Span, make_span
 
 # How far after a trigger an EXPELLED span may start and still push the clause search
 # past it ("expels [two diplomats] for ..."), in characters.
 _EXPELLED_GAP = 40
 REASON_SOURCES = ("rules", "model")
+_WORD = re.compile(r"\w[\w'’-]*")
+# Words a clause cut short must not end on (a cut clause ending "... the" is no clause).
+_TRAILING = frozenset("a an the of in on at to for from by with since between and or but "
+                      "its their his her after over against".split())
 
 
 def rule_reasons(text: str, spans: list[Span]) -> list[Span]:
@@ -51,11 +57,26 @@ def rule_reasons(text: str, spans: list[Span]) -> list[Span]:
             if nxt:
                 after = max(after, min(nxt, key=lambda e: e.start).end)
             reason = reason_clause(sent, after)
-            if reason is None:
-                continue
-            if any(reason.start < f.end and f.start < reason.end for f in found):
-                continue
-            if any(reason.start <= t.start < reason.end for t in triggers):
+            if reason is None or any(reason.start <= t.start < reason.end for t in triggers):
+                continue    # "in response to the expulsion of ...": another event, not a cause clause
+            reason = _clear_of(text, reason, out)
+            if reason is None or any(reason.start < f.end and f.start < reason.end for f in found):
                 continue
             found.append(reason)
     return out + found
+
+
+def _clear_of(text: str, reason: Span | None, others: list[Span]) -> Span | None:
+    """The clause cut short before the first of the model's spans it runs into (the
+    model's spans win: spans never overlap); None when nothing of it is left."""
+    if reason is None:
+        return None
+    clash = [s.start for s in others if s.start < reason.end and reason.start < s.end]
+    if not clash:
+        return reason
+    words = [m for m in _WORD.finditer(text, reason.start, min(clash)) if m.end() <= min(clash)]
+    while words and words[-1].group(0).lower() in _TRAILING:
+        words.pop()      # "... between the two countries since" -> "... between the two countries"
+    if not words or words[-1].end() - reason.start < 3:
+        return None
+    return make_span(text, "REASON", reason.start, words[-1].end())

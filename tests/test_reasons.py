@@ -88,3 +88,29 @@ def test_evaluate_reports_the_model_with_and_without_the_reason_rule(tiny_model_
     report = (tmp_path / "run" / "report.md").read_text()
     assert f"{MODEL_ALONE} F1" in report
     assert "REASON spans: clause rule from the model's triggers (reason=rules)" in report
+
+
+def test_a_clause_running_into_a_model_span_is_cut_or_dropped():
+    """'over' reads as causal ("over espionage"), but here the model says what follows is
+    the EXPELLER: spans never overlap, so the clause gives way."""
+    text = "More than 100 Russian diplomats are expelled from over 20 countries."
+    model = spans_of(text, ("EXPELLED", "More than 100 Russian diplomats"), ("TRIGGER", "expelled"),
+                     ("EXPELLER", "over 20 countries"))
+    out = rule_reasons(text, model)
+    ordered = sorted(out, key=lambda s: s.start)
+    assert all(a.end <= b.start for a, b in zip(ordered, ordered[1:]))
+    assert reasons(out) == []
+    text = "Peru expels two diplomats for spying on Chile's navy, the ministry says."
+    model = spans_of(text, ("TRIGGER", "expels"), ("EXPELLED", "two diplomats"), ("EXPELLER", "Chile"))
+    assert reasons(rule_reasons(text, model)) == ["spying"]      # cut before "Chile", "on" trimmed
+
+
+def test_overlapping_spans_never_reach_the_output(caplog):
+    from pipeline.predictor import _without_overlaps
+
+    text = "Peru expels two diplomats."
+    spans = spans_of(text, ("TRIGGER", "expels"), ("EXPELLED", "two diplomats"))
+    spans.append(make_span(text, "REASON", text.index("diplomats"), len(text) - 1))
+    kept = _without_overlaps("d1", spans)
+    assert [(s.label, s.text) for s in kept] == [("TRIGGER", "expels"), ("EXPELLED", "two diplomats")]
+    assert "document d1: dropped REASON 'diplomats'" in caplog.text
