@@ -431,14 +431,19 @@ _REASON_END = re.compile(r"[;(\[]|\s\"?\(|,\s+(?:and|but|while|saying|says|said|
                          r"who|as|whereas|although|though)\b|$")
 
 
+_CAUSE_MAX = 200   # characters: the longest causal phrase CAUSE_RE matches, spaces included
+
+
 def reason_clause(sent: Sentence, after: int) -> Span | None:
     """REASON: the clause after the first causal word within 80 characters of ``after``."""
-    m = CAUSE_RE.search(sent.text, after, sent.end)
+    # A causal word must start within 80 characters: search no further than that (plus the
+    # length of the longest causal phrase), or a long sentence costs a scan per trigger.
+    m = CAUSE_RE.search(sent.text, after, min(sent.end, after + 80 + _CAUSE_MAX))
     if not m or m.start() - after > 80:
         lead = LEADING_CAUSE_RE.match(sent.text, sent.start)
         return _trimmed(sent.text, *lead.span("v"), "REASON") if lead and lead.end() <= after else None
     start = m.end()
-    end_m = _REASON_END.search(sent.text[:sent.end], start + 1)
+    end_m = _REASON_END.search(sent.text, start + 1, sent.end)
     end = end_m.start() if end_m else sent.end
     span = _trimmed(sent.text, start, end, "REASON")
     if span is None or re.fullmatch(_DURATION, span.text, re.I):

@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from pipeline.baselines import Sentence, reason_clause, word_spans
 from pipeline.linking import sentence_bounds
@@ -37,44 +38,52 @@ _TRAILING = frozenset("a an the of in on at to for from by with since between an
 def rule_reasons(text: str, spans: list[Span]) -> list[Span]:
     """``spans`` with REASON spans drawn by the clause rule from each trigger.
 
-    A clause that overlaps one already found, or that would swallow a trigger, is skipped.
+    A clause that holds a trigger, or overlaps one already found, is skipped; one that runs
+    into another of the model's spans is cut short before it.  Linear in the number of
+    spans and sentences (a 5 MB document with 100,000 spans stays fast).
     """
-    out = [s for s in spans if s.label != "REASON"]
-    triggers = sorted((s for s in spans if s.label == TRIGGER), key=lambda s: s.start)
+    out = sorted((s for s in spans if s.label != "REASON"), key=lambda s: (s.start, s.end))
+    triggers = [s for s in out if s.label == TRIGGER]
     if not triggers:
         return out
-    expelled = [s for s in spans if s.label == "EXPELLED"]
+    trig_starts = [t.start for t in triggers]
+    expelled = [s for s in out if s.label == "EXPELLED"]
+    exp_starts = [e.start for e in expelled]
+    out_starts = [s.start for s in out]
     words = word_spans(text)
+    word_starts = [w[0] for w in words]
     found: list[Span] = []
     for ss, se in sentence_bounds(text):
-        here = [t for t in triggers if ss <= t.start < se]
-        if not here:
+        lo, hi = bisect_left(trig_starts, ss), bisect_left(trig_starts, se)
+        if lo == hi:
             continue
-        sent = Sentence(text, ss, se, [w for w in words if ss <= w[0] < se])
-        for trig in here:
+        sent = Sentence(text, ss, se, words[bisect_left(word_starts, ss):bisect_left(word_starts, se)])
+        for trig in triggers[lo:hi]:
             after = trig.end
-            nxt = [e for e in expelled if trig.end <= e.start < se and e.start - trig.end <= _EXPELLED_GAP]
-            if nxt:
-                after = max(after, min(nxt, key=lambda e: e.start).end)
+            k = bisect_left(exp_starts, trig.end)     # the first EXPELLED starting after the trigger
+            if k < len(expelled) and expelled[k].start < se and expelled[k].start - trig.end <= _EXPELLED_GAP:
+                after = max(after, expelled[k].end)
             reason = reason_clause(sent, after)
-            if reason is None or any(reason.start <= t.start < reason.end for t in triggers):
+            if reason is None or bisect_left(trig_starts, reason.start) < bisect_left(trig_starts, reason.end):
                 continue    # "in response to the expulsion of ...": another event, not a cause clause
-            reason = _clear_of(text, reason, out)
-            if reason is None or any(reason.start < f.end and f.start < reason.end for f in found):
+            reason = _clear_of(text, reason, out, out_starts)
+            if reason is None or (found and reason.start < found[-1].end and found[-1].start < reason.end):
                 continue
             found.append(reason)
     return out + found
 
 
-def _clear_of(text: str, reason: Span | None, others: list[Span]) -> Span | None:
+def _clear_of(text: str, reason: Span, others: list[Span], starts: list[int]) -> Span | None:
     """The clause cut short before the first of the model's spans it runs into (the
-    model's spans win: spans never overlap); None when nothing of it is left."""
-    if reason is None:
-        return None
-    clash = [s.start for s in others if s.start < reason.end and reason.start < s.end]
-    if not clash:
+    model's spans win: spans never overlap); None when nothing of it is left.
+    ``others`` are sorted, non-overlapping spans and ``starts`` their starts."""
+    i = bisect_left(starts, reason.start)
+    if i > 0 and others[i - 1].end > reason.start:
+        return None                 # a span covers the clause's start
+    if i == len(others) or others[i].start >= reason.end:
         return reason
-    words = [m for m in _WORD.finditer(text, reason.start, min(clash)) if m.end() <= min(clash)]
+    end = others[i].start
+    words = [m for m in _WORD.finditer(text, reason.start, end) if m.end() <= end]
     while words and words[-1].group(0).lower() in _TRAILING:
         words.pop()      # "... between the two countries since" -> "... between the two countries"
     if not words or words[-1].end() - reason.start < 3:
