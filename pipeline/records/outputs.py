@@ -124,6 +124,7 @@ def plot_timeline(records: Iterable[dict[str, Any]], path: Path, top: int = 8) -
     """Stacked bars of expulsions over time by expelling country (Agg, no display)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     periods, series = timeline_counts(records, top=top)
     fig = Figure(figsize=(max(6.0, 0.35 * len(periods) + 2), 4.0), dpi=100)
@@ -134,9 +135,12 @@ def plot_timeline(records: Iterable[dict[str, Any]], path: Path, top: int = 8) -
         ax.set_axis_off()
     else:
         bottom = [0] * len(periods)
-        for name, counts in series.items():
-            ax.bar(periods, counts, bottom=bottom, label=name)
+        x = list(range(len(periods)))   # positions, labelled below (period strings like
+        for name, counts in series.items():  # "2021" would go through categorical units)
+            ax.bar(x, counts, bottom=bottom, label=name)
             bottom = [b + c for b, c in zip(bottom, counts)]
+        ax.set_xticks(x, periods)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))   # counts of records
         ax.set_ylabel("expulsions (records)")
         ax.set_title("Diplomatic expulsions by expelling country")
         ax.tick_params(axis="x", labelrotation=90 if len(periods) > 12 else 0)
