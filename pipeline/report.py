@@ -135,26 +135,34 @@ def _cell(m: dict | None, ci: dict | None, name: str) -> str:
 
 
 def _scores_section(gold, systems: dict, cfg) -> list[Block]:
-    """One table: a row per metric, P/R/F1 (with intervals) per system."""
+    """F1 of every system side by side, then precision, recall and F1 per system (each
+    with its interval): one wide table of all three would not fit a page."""
     from pipeline.scoring_ci import bootstrap_ci
 
     resamples, seed = int(getattr(cfg, "bootstrap", 0) or 0), int(getattr(cfg, "seed", 13))
     cis = {n: bootstrap_ci(gold, pred, resamples=resamples, seed=seed) for n, (_, pred) in systems.items()}
-    header = ["metric", "gold"] + [f"{n} {x}" for n in systems for x in ("P", "R", "F1")]
-    rows = []
     first_scores = next(iter(systems.values()))[0]
-    for label, path in METRIC_ROWS:
-        g = _lookup(first_scores, path)
-        row = [label, str(g["gold"]) if g else "-"]
-        for n, (scores, _) in systems.items():
-            m, ci = _lookup(scores, path), _lookup(cis[n], path)
-            row += [_cell(m, ci, k) for k in ("precision", "recall", "f1")]
-        rows.append(row)
+    gold_counts = {label: _lookup(first_scores, path) for label, path in METRIC_ROWS}
+
+    def rows(cells) -> list[list[str]]:
+        return [[label, str(gold_counts[label]["gold"]) if gold_counts[label] else "-", *cells(path)]
+                for label, path in METRIC_ROWS]
+
     note = ("Tri-C: trigger span exact; Arg-C: (role, span) exact; Arg-C+: Arg-C and linked to a "
             "correct trigger of its gold event (ANNOTATION.md). Micro scores"
             + (f"; [low, high] = 95% bootstrap interval over {resamples} document resamples." if resamples
                else "; no confidence intervals (bootstrap = 0)."))
-    return [("h2", "Scores"), ("p", note), ("table", header, rows)]
+    blocks: list[Block] = [
+        ("h2", "Scores"), ("p", note),
+        ("table", ["metric", "gold"] + [f"{n} F1" for n in systems],
+         rows(lambda path: [_cell(_lookup(s, path), _lookup(cis[n], path), "f1")
+                            for n, (s, _) in systems.items()]))]
+    for n, (s, _) in systems.items():
+        blocks += [("h3", f"{n}: precision, recall, F1"),
+                   ("table", ["metric", "gold", "P", "R", "F1"],
+                    rows(lambda path, s=s, n=n: [_cell(_lookup(s, path), _lookup(cis[n], path), k)
+                                                 for k in ("precision", "recall", "f1")]))]
+    return blocks
 
 
 # ----------------------------------------------------------------------------- token level

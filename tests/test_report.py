@@ -49,7 +49,9 @@ def test_report_writes_markdown_html_and_plots(tmp_path, inputs):
         assert (tmp_path / png).stat().st_size > 1000
         assert f"]({png})" in md
     header = next(line for line in md.splitlines() if line.startswith("| metric"))
-    assert header.index("fine-tuned model P") < header.index("lexicon rules P")
+    assert header.index("fine-tuned model F1") < header.index("lexicon rules F1")
+    assert "### fine-tuned model: precision, recall, F1" in md
+    assert "### lexicon rules: precision, recall, F1" in md
     assert "| Tri-C | 3 |" in md and "| Arg-C+ EXPELLER |" in md
     assert "0.250 [" in md                        # model Tri-C precision with its interval
     for kind in ("Wrong boundary (2)", "Wrong role (1)", "Missed event (1)", "Spurious event (2)",
