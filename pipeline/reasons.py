@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 
-from pipeline.baselines import Sentence, reason_clause, word_spans
+from pipeline.baselines.lexicon import Sentence, reason_clause, word_spans
 from pipeline.linking import sentence_bounds
 from pipeline.schema import TRIGGER, Span, make_span
 
