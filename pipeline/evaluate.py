@@ -58,6 +58,7 @@ def evaluate(cfg: EvaluateConfig, run_dir: str | Path) -> dict[str, Any]:
         FileNotFoundError / CorpusError: the gold file is missing or broken.
     """
     from pipeline.modeling import check_model_dir
+    from pipeline.precision import set_precision
     from pipeline.predictor import Tagger, TaggerSettings
     from pipeline.report import write_report
     from pipeline.train import load_gold
@@ -70,12 +71,7 @@ def evaluate(cfg: EvaluateConfig, run_dir: str | Path) -> dict[str, Any]:
                               batch_size=cfg.batch_size, linking=cfg.linking,
                               decoding=cfg.decoding, reason=cfg.reason)
     tagger = Tagger.from_dir(cfg.model_dir, settings)
-    if cfg.precision != "fp32":
-        from pipeline.precision import resolve
-
-        tagger.settings.precision, why = resolve(cfg.precision, cfg.model_dir,
-                                                 next(tagger.model.parameters()).device.type)
-        log.info("%s", why)
+    set_precision(tagger, cfg.precision, cfg.model_dir)
     scores, pred = predict_and_score(tagger, gold)
     tl = token_level(gold, pred, tagger.tokenizer)
     metrics: dict[str, Any] = {"model": scores, "seqeval": tl["seqeval"], "token": tl["token"],

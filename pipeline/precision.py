@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 PRECISION_FILE = "precision.json"
 MAX_DROP = 1.0          # F1 points on dev, for any of trigger, Arg-C, Arg-C+
-PRECISIONS = ("auto", "fp32", "bf16")
 _METRICS = ("trigger", "argument", "argument_attached")
 
 
@@ -114,8 +113,10 @@ def resolve(choice: str, model_dir: str | Path, device: str) -> tuple[str, str]:
     """
     if choice == "fp32":
         return "fp32", "precision=fp32"
-    if choice not in PRECISIONS:
-        raise PrecisionError(f"precision={choice!r} is not one of {', '.join(PRECISIONS)}")
+    from pipeline.config import CHOICES
+
+    if choice not in CHOICES["precision"]:
+        raise PrecisionError(f"precision={choice!r} is not one of {', '.join(CHOICES['precision'])}")
     check = read_check(model_dir)
     how = f"python benchmarks/batch_benchmark.py --model-dir {model_dir} --precision-check"
     if choice == "bf16":
@@ -135,3 +136,12 @@ def resolve(choice: str, model_dir: str | Path, device: str) -> tuple[str, str]:
     if not check["accepted"]:
         return "fp32", f"precision=auto: fp32 (bfloat16 drops dev F1 by {check['drop_points']})"
     return "bf16", f"precision=auto: bf16 (dev F1 drop {check['drop_points']}, at most {MAX_DROP})"
+
+
+def set_precision(tagger, choice: str, model_dir: str | Path) -> str:
+    """Resolve ``precision=choice`` for the device the tagger's model is on, set it on the
+    tagger and log why; returns the precision set."""
+    device = next(tagger.model.parameters()).device.type
+    tagger.settings.precision, why = resolve(choice, model_dir, device)
+    log.info("%s", why)
+    return tagger.settings.precision

@@ -150,12 +150,10 @@ def build_tagger(cfg: PredictConfig):
         check_quantization(cfg.model_dir)
         tagger.model = quantize(tagger.model)   # int8 runs in fp32 around its matmuls
     else:
-        from pipeline.precision import resolve
+        from pipeline.precision import set_precision
 
         _to_best_device(tagger)
-        device = next(tagger.model.parameters()).device.type
-        tagger.settings.precision, why = resolve(cfg.precision, cfg.model_dir, device)
-        log.info("%s", why)
+        set_precision(tagger, cfg.precision, cfg.model_dir)
     return tagger
 
 

@@ -33,14 +33,15 @@ class TaggerSettings:
     precision: str = "fp32"     # fp32, or bf16 autocast (pipeline.precision decides when)
 
     def __post_init__(self):
-        if self.decoding not in ("viterbi", "argmax"):
-            raise ValueError(f"decoding={self.decoding!r} is not known; use decoding=viterbi or decoding=argmax")
-        if self.linking not in ("sentence", "nearest"):
-            raise ValueError(f"linking={self.linking!r} is not known; use linking=sentence or linking=nearest")
-        if self.precision not in ("fp32", "bf16"):
-            raise ValueError(f"precision={self.precision!r} is not known here; use fp32 or bf16")
-        if self.reason not in ("rules", "model"):
-            raise ValueError(f"reason={self.reason!r} is not known; use reason=rules or reason=model")
+        from pipeline.config import CHOICES
+
+        # precision is resolved by now (pipeline.precision): "auto" is not a setting here.
+        allowed = {**CHOICES, "precision": ("fp32", "bf16")}
+        for key in ("linking", "decoding", "reason", "precision"):
+            value = getattr(self, key)
+            if value not in allowed[key]:
+                raise ValueError(f"{key}={value!r} is not known; use "
+                                 + " or ".join(f"{key}={a}" for a in allowed[key]))
 
 
 def batches_by_length(windows: Sequence[Window], batch_size: int) -> list[list[int]]:

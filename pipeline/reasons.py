@@ -28,7 +28,6 @@ from pipeline.schema import TRIGGER, Span, make_span
 # How far after a trigger an EXPELLED span may start and still push the clause search
 # past it ("expels [two diplomats] for ..."), in characters.
 _EXPELLED_GAP = 40
-REASON_SOURCES = ("rules", "model")
 _WORD = re.compile(r"\w[\w'’-]*")
 # Words a clause cut short must not end on (a cut clause ending "... the" is no clause).
 _TRAILING = frozenset("a an the of in on at to for from by with since between and or but "
