@@ -19,17 +19,13 @@ Our tagger runs as ``expel-predict`` would (``--precision auto``: bfloat16 where
 computes it natively and the model's ``precision.json`` shows no dev F1 drop over one
 point).  When that is bfloat16, the filtered workload also prints our fp32 speed and the
 baseline's under the same bfloat16 autocast, so the ratio can be read both ways;
-``--precision-check`` measures and writes ``precision.json`` for a model trained before
-``expel-train`` did so.
-
-``--quantize`` also measures dynamic int8 quantisation: dev F1 with and without it
-(accepted when no F1 drops by more than one point) and its speed on workload 2;
-``--save-check`` records the result in the model directory, where ``expel-predict
-quantize=true`` looks for it (and refuses a model whose drop is over one point).
+``--precision-check`` measures dev F1 in bf16 and int8 and writes ``precision.json``
+(the gate ``expel-predict tagger.precision=bf16|int8`` reads) for a model trained before
+``expel-train`` did so; ``--precision-speed`` times the tagger in each precision.
 
 Usage:
     python benchmarks/batch_benchmark.py --model-dir models/expel-minilm --limit 20000
-    python benchmarks/batch_benchmark.py --model-dir models/expel-minilm --quantize --json out.json
+    python benchmarks/batch_benchmark.py --precision-check --precision-speed --json out.json
 """
 
 from __future__ import annotations
@@ -40,15 +36,20 @@ import random
 import resource
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.config import PredictConfig  # noqa: E402
-from pipeline.predict import build_tagger, load_doc_filter, tag_chunk  # noqa: E402
-from pipeline.dumps import Record, read_dump  # noqa: E402
+from pipeline.batch.dumps import Record, read_dump  # noqa: E402
+from pipeline.batch.engine import tag_chunk  # noqa: E402
+from pipeline.batch.settings import load_doc_filter  # noqa: E402
+from pipeline.config import PredictConfig, TaggerConfig  # noqa: E402
+from pipeline.corpus import load_gold  # noqa: E402
+from pipeline.evaluation import measure_precision_cost  # noqa: E402
+from pipeline.tagger import Tagger, resolve_settings  # noqa: E402
 
 
 def peak_rss_reset() -> bool:
@@ -94,10 +95,14 @@ def load_texts(dump: str, limit: int | None) -> list[str]:
 class Ours:
     """Filter + tagger, chunk by chunk as ``expel-predict`` runs them."""
 
-    def __init__(self, cfg: PredictConfig):
+    def __init__(self, cfg: PredictConfig, tagger: Tagger | None = None):
         self.cfg = cfg
-        self.tagger = build_tagger(cfg)
+        self.tagger = tagger or build_tagger(cfg)
         self.filter = load_doc_filter(cfg)
+
+    def set(self, **changes) -> None:
+        """Run on with some tagger settings changed (batch size, precision)."""
+        self.tagger = self.tagger.with_settings(**changes)
 
     def __call__(self, texts: Sequence[str]) -> dict[str, int]:
         events = passed = 0
@@ -107,6 +112,11 @@ class Ours:
             events += res.events
             passed += sum(res.passed)
         return {"events": events, "tagged": passed}
+
+
+def build_tagger(cfg: PredictConfig) -> Tagger:
+    """The tagger ``expel-predict`` would run for ``cfg`` (settings resolved once)."""
+    return Tagger.from_dir(cfg.model_dir, resolve_settings(cfg.tagger, cfg.model_dir))
 
 
 def baseline(model_dir: str, batch_size: int):
@@ -133,7 +143,7 @@ def tune_ours(ours: Ours, sample: Sequence[str], sizes: Sequence[int]) -> int:
     rates = {}
     ours(sample[:8])
     for bs in sizes:
-        ours.tagger.settings.batch_size = bs
+        ours.set(batch_size=bs)
         t0 = time.perf_counter()
         ours(sample)
         rates[bs] = len(sample) / (time.perf_counter() - t0)
@@ -184,64 +194,33 @@ def filtered_texts(texts: Sequence[str], ours: Ours, n: int, seed: int) -> tuple
     return pool[:n], unique
 
 
-def dev_f1(cfg: PredictConfig, dev: str) -> dict[str, float]:
-    from pipeline.evaluate import predict_and_score
-    from pipeline.train import load_gold
+def precision_check(cfg: PredictConfig, dev: str) -> dict[str, Any]:
+    """Dev F1 in fp32, bf16 and int8, written to MODEL_DIR/precision.json (the one gate
+    ``expel-predict tagger.precision=...`` reads)."""
+    from pipeline.tagger.precision import FASTER, write_check
 
-    scores, _ = predict_and_score(build_tagger(cfg), load_gold(dev))
-    return {k: round(100 * scores[k]["f1"], 2) for k in ("trigger", "argument", "argument_attached")}
-
-
-def dev_f1_int8(cfg: PredictConfig, dev: str) -> dict[str, float]:
-    from pipeline.evaluate import predict_and_score
-    from pipeline.predict import quantize
-    from pipeline.train import load_gold
-
-    tagger = build_tagger(cfg)
-    tagger.model = quantize(tagger.model)
-    scores, _ = predict_and_score(tagger, load_gold(dev))
-    return {k: round(100 * scores[k]["f1"], 2) for k in ("trigger", "argument", "argument_attached")}
+    tagger = Tagger.from_dir(cfg.model_dir, resolve_settings(replace(cfg.tagger, precision="fp32"), None))
+    check = measure_precision_cost(tagger, load_gold(dev))
+    path = write_check(cfg.model_dir, check | {"dev": dev})
+    for p in FASTER:
+        if p in check:
+            c = check[p]
+            print(f"[precision] dev F1 fp32 {check['fp32']} | {p} {c['f1']} | drop {c['drop_points']} -> "
+                  f"{'accepted' if c['accepted'] else 'REJECTED (drop > 1 point)'}", flush=True)
+    print(f"wrote {path}", flush=True)
+    return check
 
 
-class _Int8(Ours):
-    def __init__(self, cfg: PredictConfig):
-        from pipeline.predict import quantize
-
-        super().__init__(cfg)
-        self.tagger.model = quantize(self.tagger.model)
-
-
-def quantisation(cfg: PredictConfig, dev: str, texts: Sequence[str]) -> dict[str, Any]:
-    from dataclasses import replace
-
-    f32, i8 = dev_f1(cfg, dev), dev_f1_int8(cfg, dev)
-    drop = {k: round(f32[k] - i8[k], 2) for k in f32}
+def precision_speed(texts: Sequence[str], ours: Ours) -> dict[str, float]:
+    """Tagger docs/s in each precision on the same texts (filter off)."""
     rates = {}
-    for q in (False, True):
-        ours = (_Int8 if q else Ours)(replace(cfg, filter="none"))
+    for p in ("fp32", "bf16", "int8"):
+        ours.set(precision=p)
         ours(texts[:50])
         t, _, _ = timed(lambda: ours(texts))
-        rates["int8" if q else "fp32"] = round(len(texts) / t, 1)
-    out = {"dev_f1_fp32": f32, "dev_f1_int8": i8, "drop_points": drop,
-           "accepted": all(v <= 1.0 for v in drop.values()), "docs_per_s": rates}
-    print(f"[quantize] dev F1 fp32 {f32} | int8 {i8} | drop {drop} -> "
-          f"{'accepted' if out['accepted'] else 'REJECTED (drop > 1 point)'} | "
-          f"tagger docs/s fp32 {rates['fp32']} int8 {rates['int8']}", flush=True)
-    return out
-
-
-def precision_check(cfg: PredictConfig, dev: str) -> dict[str, Any]:
-    from dataclasses import replace
-
-    from pipeline.precision import measure_tagger, write_check
-    from pipeline.train import load_gold
-
-    check = measure_tagger(build_tagger(replace(cfg, precision="fp32")), load_gold(dev))
-    path = write_check(cfg.model_dir, check | {"dev": dev})
-    print(f"[precision] dev F1 fp32 {check['dev_f1_fp32']} | bf16 {check['dev_f1_bf16']} | drop "
-          f"{check['drop_points']} -> {'accepted' if check['accepted'] else 'REJECTED (drop > 1 point)'}; "
-          f"wrote {path}", flush=True)
-    return check
+        rates[p] = round(len(texts) / t, 1)
+    print(f"[precision speed] tagger docs/s {rates}", flush=True)
+    return rates
 
 
 def precision_split(texts: Sequence[str], ours: Ours, base) -> dict[str, Any]:
@@ -249,9 +228,9 @@ def precision_split(texts: Sequence[str], ours: Ours, base) -> dict[str, Any]:
     under the same bfloat16 autocast."""
     import torch
 
-    ours.tagger.settings.precision = "fp32"
+    ours.set(precision="fp32")
     t32, _, _ = timed(lambda: ours(texts))
-    ours.tagger.settings.precision = "bf16"
+    ours.set(precision="bf16")
     with torch.autocast("cpu", dtype=torch.bfloat16):
         base(texts[:8])
         tb, _, _ = timed(lambda: base(texts))
@@ -264,7 +243,6 @@ def precision_split(texts: Sequence[str], ours: Ours, base) -> dict[str, Any]:
 
 def end_to_end(cfg: PredictConfig, dump: str, limit: int | None) -> dict[str, Any]:
     import tempfile
-    from dataclasses import replace
 
     with tempfile.TemporaryDirectory() as tmp:
         src = dump
@@ -275,7 +253,9 @@ def end_to_end(cfg: PredictConfig, dump: str, limit: int | None) -> dict[str, An
                     if i >= limit:
                         break
                     g.write(line)
-        t, mem, s = timed(lambda: __import__("pipeline.predict", fromlist=["predict"]).predict(
+        from pipeline.stages import predict
+
+        t, mem, s = timed(lambda: predict(
             replace(cfg, input=src, output=str(Path(tmp) / "out"), records=False), Path(tmp) / "run"))
     print(f"[end-to-end expel-predict] {s['documents']:,} docs in {t:.1f} s "
           f"({s['documents'] / t:,.1f} docs/s incl. reading and writing shards)", flush=True)
@@ -294,24 +274,22 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--workloads", default="dump,filtered", help="which of dump,filtered to run")
     ap.add_argument("--batch-size", type=int, default=64, help="our tagger's batch size")
     ap.add_argument("--filter", default="auto")
-    ap.add_argument("--quantize", action="store_true", help="measure int8 quantisation too")
-    ap.add_argument("--save-check", action="store_true",
-                    help="with --quantize: record the F1 cost in MODEL_DIR/quantization.json, "
-                         "which quantize=true requires")
-    ap.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"),
-                    help="our tagger's precision (expel-predict's precision=)")
+    ap.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "int8"),
+                    help="our tagger's precision (expel-predict's tagger.precision=)")
     ap.add_argument("--precision-check", action="store_true",
-                    help="measure dev F1 in bfloat16 and write MODEL_DIR/precision.json "
+                    help="measure dev F1 in bf16 and int8 and write MODEL_DIR/precision.json "
                          "(expel-train writes it for new models)")
-    ap.add_argument("--quantize-docs", type=int, default=500, help="docs for the int8 speed test")
+    ap.add_argument("--precision-speed", action="store_true",
+                    help="tagger docs/s in fp32, bf16 and int8 on --speed-docs filter-passing docs")
+    ap.add_argument("--speed-docs", type=int, default=500, help="docs for --precision-speed")
     ap.add_argument("--dev", default=str(ROOT / "data/gold/dev.jsonl"))
     ap.add_argument("--end-to-end", action="store_true")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--json", default=None, help="write the figures to this file")
     a = ap.parse_args(argv)
 
-    cfg = PredictConfig(model_dir=a.model_dir, filter=a.filter, batch_size=a.batch_size,
-                        precision=a.precision)
+    cfg = PredictConfig(model_dir=a.model_dir, filter=a.filter,
+                        tagger=TaggerConfig(batch_size=a.batch_size, precision=a.precision))
     if a.precision_check:
         precision_check(cfg, a.dev)
     texts = load_texts(a.dump, a.limit)
@@ -324,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     sizes = [int(x) for x in a.batch_sizes.split(",")]
     best, rates = tune_baseline(a.model_dir, filt[:200], sizes)
     print(f"baseline batch size: {best}", flush=True)
-    ours.tagger.settings.batch_size = tune_ours(ours, filt[:200], sizes)
+    ours.set(batch_size=tune_ours(ours, filt[:200], sizes))
     base = baseline(a.model_dir, best)
     base(filt[:8])
     results: dict[str, Any] = {"model_dir": a.model_dir, "baseline_batch_size": best,
@@ -339,15 +317,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         results["filtered"]["precision"] = ours.tagger.settings.precision
         if ours.tagger.settings.precision == "bf16":
             results["filtered"] |= precision_split(filt, ours, base)
-    if a.quantize:
-        results["quantize"] = q = quantisation(cfg, a.dev, filt[:a.quantize_docs])
-        if a.save_check:
-            from pipeline.predict import QUANT_CHECK_FILE
-
-            path = Path(a.model_dir) / QUANT_CHECK_FILE
-            path.write_text(json.dumps({k: q[k] for k in ("dev_f1_fp32", "dev_f1_int8", "drop_points",
-                                                          "accepted")} | {"dev": a.dev}, indent=2))
-            print(f"wrote {path}")
+    if a.precision_speed:
+        results["precision_speed"] = precision_speed(filt[:a.speed_docs], Ours(replace(cfg, filter="none")))
     if a.end_to_end:
         results["end_to_end"] = end_to_end(cfg, a.dump, a.limit)
     if a.json:

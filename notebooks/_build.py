@@ -56,14 +56,14 @@ TRAIN = [
     ("code", SETUP),
     ("code", '''import tempfile
 from pipeline.config import compose_config
-from pipeline.train import train
+from pipeline.stages import train
 work = Path(tempfile.mkdtemp(prefix="expel-nb-"))
 overrides = ["experiment=tiny", "trainer.max_steps=4"] if TINY else []
 cfg = compose_config("train", overrides + [f"output_dir={work / 'model'}"])
 print(cfg.model.encoder, cfg.trainer.epochs, cfg.data.train)
 result = train(cfg, work / "train-run")
 print({k: v for k, v in result.items() if k != "dev_scores"})'''),
-    ("code", '''from pipeline.evaluate import evaluate
+    ("code", '''from pipeline.stages import evaluate
 ecfg = compose_config("evaluate", [f"model_dir={result['model_dir']}", f"gold={cfg.data.dev}", "bootstrap=50"])
 res = evaluate(ecfg, work / "eval-run")
 m = res["metrics"]["model"]
@@ -78,14 +78,14 @@ ERRORS = [
     ("md", "# 3. Error analysis on the dev split\n\nPredict on dev, then sort the differences with gold into kinds."),
     ("code", SETUP),
     ("code", '''from pipeline.formats import read_corpus
-from pipeline.predictor import Tagger, TaggerSettings
+from pipeline.tagger import Tagger, TaggerSettings
 from pipeline.scoring import score_documents
 model_dir = Path("models/expel-minilm")
 if TINY or not model_dir.is_dir():
     # No trained model here: train the tiny one on the fixtures (seconds).
     import tempfile
     from pipeline.config import compose_config
-    from pipeline.train import train
+    from pipeline.stages import train
     work = Path(tempfile.mkdtemp(prefix="expel-nb-"))
     model_dir = Path(train(compose_config("train", ["experiment=tiny", "trainer.max_steps=4",
                                                     f"output_dir={work / 'model'}"]), work / "run")["model_dir"])

@@ -3,7 +3,9 @@
 ``expel-train``, ``expel-evaluate`` and ``expel-predict`` take Hydra overrides
 (``expel-train trainer.epochs=3 model=tiny``).  Each composes ``configs/<stage>.yaml``
 against its typed schema, checks the overrides' keys first (with the closest valid
-name on a typo), and calls the stage function with the run's own directory.
+name on a typo), calls the stage function with the run's own directory and prints its
+summary.  A user error (:class:`pipeline.errors.ExpelError`, or a file system error such
+as a full disk) is printed as one message without a traceback, exit status 2.
 """
 
 from __future__ import annotations
@@ -31,15 +33,14 @@ def _run(stage: str) -> None:
         from hydra.core.hydra_config import HydraConfig
 
         run_dir = Path(HydraConfig.get().runtime.output_dir)
+        from pipeline.errors import ExpelError
+
         try:
             typed = to_typed(cfg, stage)  # the schema dataclass, keys and values checked
-        except ValueError as e:
-            print(f"error: {e}", file=sys.stderr)
-            raise SystemExit(2) from None
-        try:
             STAGES[stage](typed, run_dir)
-        except _user_errors() as e:
-            # Bad input, not a bug: the message says where and what to do; no traceback.
+        except (ExpelError, OSError) as e:
+            # Bad input or a file system problem, not a bug: the message says where and
+            # what to do; no traceback.
             print(f"error: {e}", file=sys.stderr)
             raise SystemExit(2) from None
 
@@ -47,7 +48,7 @@ def _run(stage: str) -> None:
 
 
 def _train(cfg, run_dir: Path) -> None:
-    from pipeline.train import train
+    from pipeline.stages.train import train
 
     res = train(cfg, run_dir)
     s = res["dev_scores"]
@@ -61,7 +62,7 @@ def _train(cfg, run_dir: Path) -> None:
 
 
 def _evaluate(cfg, run_dir: Path) -> None:
-    from pipeline.evaluate import evaluate
+    from pipeline.stages.evaluate import evaluate
 
     res = evaluate(cfg, run_dir)
     m = res["metrics"]["model"]
@@ -71,24 +72,10 @@ def _evaluate(cfg, run_dir: Path) -> None:
 
 
 def _predict(cfg, run_dir: Path) -> None:
-    from pipeline.predict import predict
+    from pipeline.batch.progress import summary_text
+    from pipeline.stages.predict import predict
 
-    predict(cfg, run_dir)
-
-
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from pipeline.modeling import ModelDirError
-    from pipeline.schema import CorpusError
-
-    errors: list[type[BaseException]] = [CorpusError, ModelDirError, FileNotFoundError,
-                                         NotADirectoryError, PermissionError]
-    for module, name in (("pipeline.predict", "PredictError"), ("pipeline.docfilter", "FilterError"),
-                         ("pipeline.dumps", "DumpError"), ("pipeline.precision", "PrecisionError")):
-        try:
-            errors.append(getattr(__import__(module, fromlist=[name]), name))
-        except (ImportError, AttributeError):
-            pass
-    return tuple(errors)
+    print(summary_text(predict(cfg, run_dir)))
 
 
 STAGES = {"train": _train, "evaluate": _evaluate, "predict": _predict}

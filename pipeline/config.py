@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Optional
 
-from pipeline.schema import closest
+from pipeline.errors import ConfigError, closest
 
 
 @dataclass
@@ -52,28 +52,40 @@ class TrainerConfig:
 
 
 @dataclass
+class TaggerConfig:
+    """How a trained model is run (``configs/tagger/``): evaluate, predict, training's dev scoring.
+
+    Resolved once per stage into frozen :class:`pipeline.tagger.TaggerSettings`.
+    """
+
+    max_length: int = 256      # tokens per window, special tokens included
+    stride: int = 64           # tokens shared by consecutive windows
+    batch_size: int = 64       # windows per forward pass (similar lengths batched together)
+    linking: str = "sentence"  # sentence-aware linking of arguments to triggers, or "nearest"
+    decoding: str = "viterbi"  # viterbi (valid BIO, most probable) or argmax (word by word)
+    reason: str = "rules"      # REASON clauses from the rule anchored on model triggers, or "model"
+    # auto: bf16 where the hardware computes it natively and the model's precision.json shows
+    # no dev F1 dropping by more than 1 point, else fp32; fp32, bf16 and int8 on request
+    # (bf16 and int8 only with a passing measurement: pipeline/tagger/precision.py).
+    precision: str = "auto"
+    device: str = "auto"       # auto (cuda when visible, else cpu), cpu, cuda, cuda:N
+
+
+@dataclass
 class TrainConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    tagger: TaggerConfig = field(default_factory=TaggerConfig)   # dev scoring; saved with the model
     # Where the trained model is saved; null = inside the run's own directory (multirun).
     output_dir: Optional[str] = "models/expel-minilm"
-    linking: str = "sentence"
-    decoding: str = "viterbi"  # viterbi (valid BIO, most probable) or argmax (word by word)
-    reason: str = "rules"      # REASON clauses from the rule anchored on model triggers, or "model"
 
 
 @dataclass
 class EvaluateConfig:
     model_dir: str = "models/expel-minilm"
     gold: str = "data/gold/dev.jsonl"
-    batch_size: int = 64
-    max_length: int = 256
-    stride: int = 64
-    linking: str = "sentence"
-    decoding: str = "viterbi"
-    reason: str = "rules"
-    precision: str = "fp32"    # fp32 (reference), bf16 or auto: see pipeline/precision.py
+    tagger: TaggerConfig = field(default_factory=TaggerConfig)
     baselines: bool = True     # score the rule and feature baselines beside the model
     bootstrap: int = 1000      # resamples for confidence intervals; 0 = none
     seed: int = 13
@@ -88,21 +100,12 @@ class PredictConfig:
     output_format: str = "jsonl"         # jsonl or parquet shards
     id_field: str = "id"
     text_field: str = "text"
-    batch_size: int = 64
-    max_length: int = 256
-    stride: int = 64
-    linking: str = "sentence"
-    decoding: str = "viterbi"
-    reason: str = "rules"
-    # auto: bfloat16 where the hardware computes it natively and the model's precision.json
-    # shows dev F1 dropping by at most 1 point (pipeline/precision.py); else fp32.
-    precision: str = "auto"
+    tagger: TaggerConfig = field(default_factory=TaggerConfig)
     chunk_size: int = 1000               # documents per output shard (the unit of resumption)
     max_chars: int = 1_000_000           # longer texts go to the rejects file
     filter: Optional[str] = "auto"       # document filter: auto (from model_dir), none, or a path
     filter_threshold: Optional[float] = None  # null = the threshold saved with the filter
     engine: str = "local"                # local or ray
-    quantize: bool = False               # dynamic int8 Linear layers (CPU); see benchmarks/batch_benchmark.py
     records: bool = True                 # also write event records (events.jsonl, CSV, summary)
     threads: int = 0
 
@@ -131,15 +134,29 @@ def schema_keys(schema: Any, prefix: str = "") -> list[str]:
 
 
 SCHEMAS = {"train": TrainConfig, "evaluate": EvaluateConfig, "predict": PredictConfig}
-GROUPS = {"train": ("data", "model", "trainer", "experiment")}
+GROUPS = {"train": ("data", "model", "trainer", "tagger", "experiment"),
+          "evaluate": ("tagger",), "predict": ("tagger",)}
+# Keys that moved into the tagger group (one place for how a model is run).
+MOVED = {**{k: f"tagger.{k}" for k in ("max_length", "stride", "batch_size", "linking",
+                                        "decoding", "reason", "precision")},
+         "quantize": "tagger.precision=int8"}
+
+
+def _unknown_key(stage: str, key: str, valid: list[str]) -> str:
+    """The message for a key the stage's schema does not have."""
+    if key in MOVED and key not in valid:
+        return (f"config key {key!r} of expel-{stage} is now {MOVED[key]!r} (the tagger group, "
+                "shared by expel-train, expel-evaluate and expel-predict)")
+    return f"unknown config key {key!r} for expel-{stage}." + closest(key, valid)
 
 
 def to_typed(cfg, stage: str):
     """The composed config as its schema dataclass.
 
     Raises:
-        ValueError: a key the schema does not have (with the closest valid key) or a
-            value of the wrong type, before any heavy work starts.
+        ConfigError: a key the schema does not have (with the closest valid key), a
+            value of the wrong type or a word outside its allowed set, before any heavy
+            work starts.
     """
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
@@ -148,28 +165,33 @@ def to_typed(cfg, stage: str):
     valid = schema_keys(schema)
     for key in _flat_keys(OmegaConf.to_container(cfg, resolve=False)):
         if key not in valid and not any(v.startswith(key + ".") for v in valid):
-            raise ValueError(f"unknown config key {key!r} for expel-{stage}." + closest(key, valid))
+            raise ConfigError(_unknown_key(stage, key, valid))
     try:
         merged = OmegaConf.merge(OmegaConf.structured(schema), cfg)
         typed = OmegaConf.to_object(merged)
     except OmegaConfBaseException as e:
         key = getattr(e, "full_key", None) or ""
         hint = closest(str(key), schema_keys(schema)) if key else ""
-        raise ValueError(f"invalid expel-{stage} config: {e}.{hint}") from None
+        raise ConfigError(f"invalid expel-{stage} config: {e}.{hint}") from None
     for key, allowed in CHOICES.items():
-        value = getattr(typed, key, None)
-        if hasattr(typed, key) and value not in allowed:
-            raise ValueError(f"{key}={value!r} is not valid for expel-{stage}; use one of "
-                             + ", ".join(f"{key}={a}" for a in allowed) + "." + closest(str(value), list(allowed)))
+        value = getattr(typed.tagger, key)
+        if value not in allowed:
+            raise ConfigError(f"tagger.{key}={value!r} is not valid for expel-{stage}; use one of "
+                              + ", ".join(f"tagger.{key}={a}" for a in allowed) + "."
+                              + closest(str(value), list(allowed)))
+    if stage == "train" and typed.tagger.precision != "fp32":
+        raise ConfigError(f"tagger.precision={typed.tagger.precision!r}: expel-train scores dev in "
+                          "fp32 (the reference) and measures bf16 and int8 itself; precision is "
+                          "chosen in expel-evaluate and expel-predict")
     return typed
 
 
-# Settings that take one of a few words (checked at start-up, like unknown keys).
+# Tagger settings that take one of a few words (checked at start-up, like unknown keys).
 CHOICES: dict[str, tuple[str, ...]] = {
     "linking": ("sentence", "nearest"),
     "decoding": ("viterbi", "argmax"),
     "reason": ("rules", "model"),
-    "precision": ("auto", "fp32", "bf16"),
+    "precision": ("auto", "fp32", "bf16", "int8"),
 }
 
 
@@ -199,8 +221,7 @@ def check_overrides(stage: str, overrides: list[str]) -> str | None:
         if key.startswith("hydra.") or key in groups or key.split("/")[0] in groups:
             continue
         if key not in keys:
-            return (f"unknown config key {key!r} for expel-{stage}." + closest(key, keys)
-                    + f" Valid keys: {', '.join(keys)}")
+            return _unknown_key(stage, key, keys) + f" Valid keys: {', '.join(keys)}"
     return None
 
 
@@ -230,16 +251,16 @@ def compose_config(stage: str, overrides: list[str] | None = None):
         'tiny-bert'
 
     Raises:
-        ValueError: an unknown key (with the closest valid one) or a wrong value.
+        ConfigError: an unknown key (with the closest valid one) or a wrong value.
     """
     from hydra.errors import HydraException
 
     problem = check_overrides(stage, list(overrides or []))
     if problem:
-        raise ValueError(problem)
+        raise ConfigError(problem)
     try:
         cfg = compose_raw(stage, overrides)
     except HydraException as e:  # a wrong type or group option, named by Hydra
         cause = f" ({e.__cause__})" if e.__cause__ else ""
-        raise ValueError(f"invalid expel-{stage} config: {e}{cause}") from None
+        raise ConfigError(f"invalid expel-{stage} config: {e}{cause}") from None
     return to_typed(cfg, stage)

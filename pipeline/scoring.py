@@ -25,6 +25,21 @@ from typing import Iterable, Sequence
 from pipeline.schema import ROLES, CorpusError, Document, Event, Span  # noqa: F401 (doctest)
 
 
+def lookup(scores: dict, path: Sequence[str]):
+    """The entry at ``path`` in nested scores (``("per_role", "REASON")``), or None.
+
+    Example:
+        >>> lookup({"per_role": {"TIME": {"f1": 0.5}}}, ("per_role", "TIME", "f1"))
+        0.5
+    """
+    node = scores
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
 def prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
     """Precision, recall and F1 (0 where undefined) plus the counts."""
     p = tp / n_pred if n_pred else 0.0

@@ -20,19 +20,13 @@ from typing import Sequence
 import numpy as np
 
 from pipeline.schema import ROLES, CorpusError, Document
-from pipeline.scoring import score_documents
+from pipeline.scoring import lookup, score_documents
 
 # Score entries with counts, as paths into the dict score_documents returns.
 METRIC_PATHS: tuple[tuple[str, ...], ...] = (
     ("trigger",), ("argument",), ("argument_attached",), ("document",),
     *(("per_role", r) for r in ROLES), *(("per_role_attached", r) for r in ROLES),
 )
-
-
-def _get(scores: dict, path: tuple[str, ...]) -> dict:
-    for key in path:
-        scores = scores[key]
-    return scores
 
 
 def document_counts(gold: Sequence[Document], pred: Sequence[Document]) -> np.ndarray:
@@ -52,7 +46,7 @@ def document_counts(gold: Sequence[Document], pred: Sequence[Document]) -> np.nd
     for i, g in enumerate(gold):
         s = score_documents([g], [by_id[g.id]])
         for j, path in enumerate(METRIC_PATHS):
-            m = _get(s, path)
+            m = lookup(s, path)
             out[i, j] = (m["tp"], m["pred"], m["gold"])
     return out
 

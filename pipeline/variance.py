@@ -1,7 +1,7 @@
 """Seed variance and learning curves from a Hydra multirun of the train stage.
 
 Each job directory of a multirun holds ``.hydra/config.yaml`` (the resolved config)
-and ``dev_scores.json`` (what :func:`pipeline.train.train` scored on dev).  Runs are
+and ``dev_scores.json`` (what :func:`pipeline.stages.train.train` scored on dev).  Runs are
 grouped by ``data.fraction``; each metric gets its mean, standard deviation (n - 1)
 and number of runs.
 
@@ -18,6 +18,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
+
+from pipeline.scoring import lookup
 
 # metric name -> path into dev_scores.json
 METRICS: dict[str, tuple[str, ...]] = {
@@ -61,7 +63,7 @@ def collect_runs(multirun_dir: str | Path) -> list[Run]:
         cfg = yaml.safe_load(cfg_file.read_text(encoding="utf-8")) or {}
         scores = json.loads(scores_file.read_text(encoding="utf-8"))
         metrics = {name: float(v) for name, path in METRICS.items()
-                   if (v := _lookup(scores, path)) is not None}
+                   if (v := lookup(scores, path)) is not None}
         name = _job_name(scores_file.parent.relative_to(root).parts)
         ov_file = scores_file.parent / ".hydra" / "overrides.yaml"
         overrides = yaml.safe_load(ov_file.read_text(encoding="utf-8")) if ov_file.is_file() else []
@@ -81,14 +83,6 @@ def _job_name(parts: tuple[str, ...]) -> str:
         if re.match(r"\d+(_|$)", part):
             return "/".join([*parts[:i], part.split("_", 1)[0]])
     return "/".join(parts) or "."
-
-
-def _lookup(d: dict, path: tuple[str, ...]):
-    for key in path:
-        if not isinstance(d, dict) or key not in d:
-            return None
-        d = d[key]
-    return d
 
 
 def _mean_std(values: Sequence[float]) -> tuple[float, float]:

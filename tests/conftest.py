@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-def compose(stage: str, overrides: list[str] | None = None):
-    """Compose configs/<stage>.yaml with overrides, untyped, as Hydra does for the CLI."""
-    from pipeline.config import compose_raw
-
-    return compose_raw(stage, overrides)
+from tests.helpers import ROOT
 
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
     """A tiny BERT trained a few steps on the fixture corpus through the real train stage."""
-    import os
-
     from pipeline.config import compose_config
-    from pipeline.train import train
+    from pipeline.stages import train
 
     out = tmp_path_factory.mktemp("tiny_model")
     cfg = compose_config("train", ["experiment=tiny", f"output_dir={out}/model",

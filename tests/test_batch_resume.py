@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.batch.store import PROGRESS_FILE, REJECTS_FILE, ShardStore, read_shards
 from pipeline.config import PredictConfig
-from pipeline.modeling import ModelDirError
-from pipeline.predict import PROGRESS_FILE, REJECTS_FILE, PredictError, ShardStore, predict, read_shards
+from pipeline.errors import ModelDirError, PredictError, PrecisionError
+from pipeline.stages import predict
+from tests.helpers import predict_config
 
 N_GOOD, CHUNK = 47, 10
 TEXTS = ["Poland expels two Russian diplomats over spying activities.",
@@ -26,7 +28,7 @@ class Killed(RuntimeError):
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory) -> Path:
     from pipeline.modeling import save_model
-    from pipeline.train import build_tiny_bert
+    from pipeline.modeling import build_tiny_bert
 
     model, tok = build_tiny_bert(seed=0)
     return save_model(model, tok, tmp_path_factory.mktemp("tiny") / "model", {})
@@ -46,7 +48,7 @@ def dump(tmp_path) -> Path:
 def _cfg(model_dir, dump, out, **kw) -> PredictConfig:
     base = dict(model_dir=str(model_dir), input=str(dump), output=str(out), chunk_size=CHUNK,
                 batch_size=4, filter="none", records=False)
-    return PredictConfig(**{**base, **kw})
+    return predict_config(**{**base, **kw})
 
 
 def _output(out: Path) -> tuple[list[str], list[str]]:
@@ -186,7 +188,7 @@ def test_missing_paths_are_named(model_dir, dump, tmp_path):
 
 
 def test_filter_turns_documents_away(reference, model_dir, dump, tmp_path):
-    from pipeline.docfilter import train_filter
+    from pipeline.batch.docfilter import train_filter
     from pipeline.schema import Document, Event, Span
 
     docs = [Document(f"t{i}", t, [Event(Span("TRIGGER", 7, 13, t[7:13]))] if i % 4 == 0 else [])
@@ -233,17 +235,19 @@ def test_ray_engine_without_ray_says_how_to_install(model_dir, dump, tmp_path, m
         predict(_cfg(model_dir, dump, tmp_path / "o", engine="ray"), tmp_path / "r")
 
 
-def test_quantize_needs_a_measured_small_f1_cost(reference, model_dir, dump, tmp_path):
-    from pipeline.predict import QUANT_CHECK_FILE
+def test_int8_needs_a_measured_small_f1_cost(reference, model_dir, dump, tmp_path):
+    from pipeline.tagger.precision import PRECISION_FILE
 
     qdir = tmp_path / "qmodel"
     shutil.copytree(model_dir, qdir)
-    cfg = _cfg(qdir, dump, tmp_path / "o", quantize=True)
-    with pytest.raises(PredictError, match="quantization.json is missing"):
+    cfg = _cfg(qdir, dump, tmp_path / "o", precision="int8", device="cpu")
+    with pytest.raises(PrecisionError, match="precision=int8 needs the measured dev F1 cost"):
         predict(cfg, tmp_path / "r")
-    (qdir / QUANT_CHECK_FILE).write_text(json.dumps({"drop_points": {"argument": 9.95}}))
-    with pytest.raises(PredictError, match="up to 9.95 F1 points"):
+    drop = {"trigger": 0.0, "argument": 9.95, "argument_attached": 0.0}
+    (qdir / PRECISION_FILE).write_text(json.dumps({"int8": {"drop_points": drop, "accepted": False}}))
+    with pytest.raises(PrecisionError, match="up to 9.95 F1 points"):
         predict(cfg, tmp_path / "r")
-    (qdir / QUANT_CHECK_FILE).write_text(json.dumps({"drop_points": {"argument": 0.4}}))
+    drop["argument"] = 0.4
+    (qdir / PRECISION_FILE).write_text(json.dumps({"int8": {"drop_points": drop, "accepted": True}}))
     summary = predict(cfg, tmp_path / "r")
     assert summary["documents"] == N_GOOD

@@ -6,7 +6,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from pipeline.config import EvaluateConfig, PredictConfig, TrainConfig, check_overrides, schema_keys, to_typed
-from tests.conftest import ROOT, compose
+from tests.helpers import ROOT, compose
 
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "configs" / "experiment").glob("*.yaml"))
 
@@ -41,7 +41,7 @@ def test_wrong_key_fails_with_closest_name():
     msg = check_overrides("train", ["trainer.epocs=3"])
     assert msg and "Did you mean 'trainer.epochs'" in msg
     assert check_overrides("train", ["trainer.epochs=3", "model=tiny", "hydra.run.dir=x"]) is None
-    assert "Did you mean 'batch_size'" in check_overrides("predict", ["batchsize=3"])
+    assert "Did you mean 'tagger.batch_size'" in check_overrides("predict", ["tagger.batchsize=3"])
 
 
 def test_appended_unknown_key_fails_when_typed():

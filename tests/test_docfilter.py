@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.docfilter import (FILTER_FILE, DocFilter, FilterError, filter_recall, sample_background,
+from pipeline.batch.docfilter import (FILTER_FILE, DocFilter, FilterError, filter_recall, sample_background,
                                 train_filter)
 from pipeline.schema import Document, Event, Span
 
@@ -126,7 +126,7 @@ def test_corrupt_or_tampered_files_are_refused(trained, tmp_path):
 @pytest.mark.slow
 def test_gold_dev_recall():
     """On the real gold splits: threshold from train CV, recall on dev event documents >= 0.99."""
-    from pipeline.train import load_gold
+    from pipeline.corpus import load_gold
 
     root = Path(__file__).resolve().parent.parent
     train_p, dev_p = root / "data/gold/train.jsonl", root / "data/gold/dev.jsonl"

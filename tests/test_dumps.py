@@ -10,7 +10,7 @@ import types
 
 import pytest
 
-from pipeline.dumps import DumpError, Record, Reject, guess_dump_format, read_dump
+from pipeline.batch.dumps import DumpError, Record, Reject, guess_dump_format, read_dump
 
 GOOD = [
     {"id": "a1", "text": "Peru expels two Venezuelan diplomats.", "date": "2020-01-02"},

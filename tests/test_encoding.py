@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.encoding import BIO_LABELS, IGNORE, LABEL2ID, encode_document, encode_documents
 from pipeline.formats.inline import parse_markup
-from pipeline.predictor import decode_spans
+from pipeline.tagger.decoding import decode_spans
 
 
 @pytest.fixture(scope="module")

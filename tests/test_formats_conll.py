@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.formats._links import event_links
+from pipeline.formats.links import event_links
 from pipeline.formats.conll import format_document, read_conll, tokenize, write_conll
 from pipeline.formats.jsonl import read_events_jsonl
 from pipeline.schema import CorpusError, Document, Event, make_span

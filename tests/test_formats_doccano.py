@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.formats._links import event_links
+from pipeline.formats.links import event_links
 from pipeline.formats.doccano import read_doccano, to_record, write_doccano
 from pipeline.formats.jsonl import read_events_jsonl
 from pipeline.schema import CorpusError, Document

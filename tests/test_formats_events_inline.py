@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.formats import FORMATS, guess_format, read_corpus, write_corpus
-from pipeline.formats._links import event_links
+from pipeline.formats.links import event_links
 from pipeline.formats.inline import parse_markup, read_inline_jsonl, to_markup, write_inline_jsonl
 from pipeline.formats.jsonl import read_events_jsonl, write_events_jsonl
 from pipeline.schema import LABELS, TRIGGER, CorpusError, Document, Event, make_span

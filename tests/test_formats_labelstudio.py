@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.formats._links import event_links
+from pipeline.formats.links import event_links
 from pipeline.formats.jsonl import read_events_jsonl
 from pipeline.formats.labelstudio import read_labelstudio, to_task, write_labelstudio
 from pipeline.schema import CorpusError, Document

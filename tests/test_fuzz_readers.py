@@ -32,7 +32,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from pipeline.dumps import DumpError, Record, Reject, read_dump
+from pipeline.batch.dumps import DumpError, Record, Reject, read_dump
 from pipeline.formats import read_corpus, write_corpus
 from pipeline.schema import LABELS, TRIGGER, CorpusError, Document, Event, Span
 

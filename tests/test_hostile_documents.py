@@ -18,9 +18,10 @@ import numpy as np
 import pytest
 
 from pipeline.encoding import BIO_LABELS, encode_documents
-from pipeline.predictor import Tagger, TaggerSettings, decode_spans
+from pipeline.tagger import Tagger, TaggerSettings
+from pipeline.tagger.decoding import decode_spans
 from pipeline.schema import Document, Span
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 SENTENCE = "Poland expels eight Russian diplomats for spying; they must leave by October 31. "
 
@@ -133,7 +134,7 @@ def test_decode_spans_over_hostile_text_slices_the_text(tagger, case):
 
 MEMORY_SCRIPT = textwrap.dedent("""
     import json, resource, sys, time, tracemalloc
-    from pipeline.predictor import Tagger, TaggerSettings
+    from pipeline.tagger import Tagger, TaggerSettings
     from pipeline.schema import Document
 
     model_dir, n_chars = sys.argv[1], int(sys.argv[2])
@@ -209,17 +210,17 @@ def test_linking_time_grows_linearly_with_the_spans():
 
 def run_predict(model_dir, texts: dict[str, str], tmp_path, max_chars: int = 1_000_000):
     """Run the predict stage over a JSONL dump of ``texts``; (shard docs by id, rejects)."""
-    from pipeline.config import PredictConfig
-    from pipeline.predict import predict
+    from pipeline.stages import predict
+    from tests.helpers import predict_config
 
     dump = tmp_path / "hostile.jsonl"
     # ensure_ascii: a lone surrogate is written as a \ud800 escape, as a broken exporter would.
     dump.write_text("".join(json.dumps({"id": k, "text": v}) + "\n" for k, v in texts.items()),
                     encoding="utf-8")
     out = tmp_path / "out"
-    cfg = PredictConfig(model_dir=str(model_dir), input=str(dump), output=str(out), chunk_size=4,
-                        batch_size=8, max_length=64, stride=16, max_chars=max_chars,
-                        filter="none", records=False)
+    cfg = predict_config(model_dir=str(model_dir), input=str(dump), output=str(out), chunk_size=4,
+                         batch_size=8, max_length=64, stride=16, max_chars=max_chars,
+                         filter="none", records=False)
     predict(cfg, tmp_path / "run")
     docs = {d["id"]: d for p in sorted(out.glob("part-*.jsonl")) for d in jsonl(p)}
     return docs, jsonl(out / "rejects.jsonl")

@@ -68,7 +68,7 @@ def test_trigger_label_constant():
 
 
 def test_repair_merges_reason_fragments_and_drops_function_words():
-    from pipeline.predictor import repair_spans
+    from pipeline.tagger.decoding import repair_spans
     from pipeline.schema import Span, make_span
 
     text = "Peru expels a diplomat over a report accusing him of spying. (AP) The envoy left."

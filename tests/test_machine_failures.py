@@ -12,12 +12,15 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.dumps
-import pipeline.predict
-import pipeline.predictor
+import pipeline.batch.dumps
+import pipeline.batch.store
+import pipeline.tagger.core
+from pipeline.batch.dumps import Record, read_dump
 from pipeline.config import PredictConfig
-from pipeline.dumps import Record, read_dump
-from pipeline.predict import PredictError, predict
+from pipeline.errors import PredictError
+from pipeline.stages import predict
+from pipeline.tagger import Tagger
+from tests.helpers import predict_config
 
 N_RECORDS, CHUNK = 23, 5  # five shards, the last one short
 
@@ -33,9 +36,9 @@ def dump(tmp_path) -> Path:
 
 
 def config(model_dir, dump: Path, out: Path) -> PredictConfig:
-    return PredictConfig(model_dir=str(model_dir), input=str(dump), output=str(out),
-                         chunk_size=CHUNK, batch_size=8, max_length=64, stride=16,
-                         filter="none", records=False)
+    return predict_config(model_dir=str(model_dir), input=str(dump), output=str(out),
+                          chunk_size=CHUNK, batch_size=8, max_length=64, stride=16,
+                          filter="none", records=False)
 
 
 def shard_files(out: Path) -> list[Path]:
@@ -65,7 +68,7 @@ def test_output_under_a_regular_file_fails_before_tagging(tiny_model_dir, dump, 
     """We run as root, so a read-only folder is still writable: a path under a file is not."""
     (tmp_path / "file.txt").write_text("a file, not a folder")
     out = tmp_path / "file.txt" / "sub"
-    monkeypatch.setattr(pipeline.predict, "build_tagger", lambda cfg: pytest.fail("tagger loaded"))
+    monkeypatch.setattr(Tagger, "from_dir", lambda *a: pytest.fail("tagger loaded"))
     with pytest.raises((PredictError, OSError)) as e:
         predict(config(tiny_model_dir, dump, out), tmp_path / "run")
     assert str(tmp_path / "file.txt") in str(e.value)
@@ -85,7 +88,7 @@ def test_read_only_output_folder_fails_before_tagging(tiny_model_dir, dump, tmp_
     try:
         if os.access(ro, os.W_OK):
             pytest.skip("running as root: chmod does not stop writes (see the test above)")
-        monkeypatch.setattr(pipeline.predict, "build_tagger", lambda cfg: pytest.fail("tagger loaded"))
+        monkeypatch.setattr(Tagger, "from_dir", lambda *a: pytest.fail("tagger loaded"))
         with pytest.raises((PredictError, OSError)) as e:
             predict(config(tiny_model_dir, dump, ro / "out"), tmp_path / "run")
         assert str(ro) in str(e.value)
@@ -151,7 +154,7 @@ def flaky_open(ok_lines: int):
 def test_read_error_mid_dump_is_raised_not_taken_for_the_end(fmt, content, tmp_path, monkeypatch):
     path = tmp_path / f"dump.{fmt}"
     path.write_text(content)
-    monkeypatch.setattr(pipeline.dumps, "open", flaky_open(ok_lines=8), raising=False)
+    monkeypatch.setattr(pipeline.batch.dumps, "open", flaky_open(ok_lines=8), raising=False)
     got = []
     with pytest.raises(OSError, match="Input/output error"):
         for item in read_dump(path):
@@ -165,7 +168,7 @@ def test_predict_after_a_read_error_keeps_finished_shards_and_completes(tiny_mod
     out = tmp_path / "out"
     cfg = config(tiny_model_dir, dump, out)
     with monkeypatch.context() as m:
-        m.setattr(pipeline.dumps, "open", flaky_open(ok_lines=12), raising=False)
+        m.setattr(pipeline.batch.dumps, "open", flaky_open(ok_lines=12), raising=False)
         with pytest.raises(OSError, match="Input/output error"):
             predict(cfg, tmp_path / "run1")
     finished = {p.name: p.stat().st_mtime_ns for p in shard_files(out)}
@@ -181,7 +184,7 @@ def test_predict_after_a_read_error_keeps_finished_shards_and_completes(tiny_mod
 def test_full_disk_mid_run_then_rerun_completes(tiny_model_dir, dump, tmp_path, monkeypatch):
     out = tmp_path / "out"
     cfg = config(tiny_model_dir, dump, out)
-    real, calls = pipeline.predict._atomic_lines, []
+    real, calls = pipeline.batch.store.atomic_lines, []
 
     def full_disk(path, lines):
         calls.append(path)
@@ -190,7 +193,7 @@ def test_full_disk_mid_run_then_rerun_completes(tiny_model_dir, dump, tmp_path, 
         return real(path, lines)
 
     with monkeypatch.context() as m:
-        m.setattr(pipeline.predict, "_atomic_lines", full_disk)
+        m.setattr(pipeline.batch.store, "atomic_lines", full_disk)
         with pytest.raises(OSError, match="No space left"):
             predict(cfg, tmp_path / "run1")
     assert [p.name for p in shard_files(out)] == ["part-00000.jsonl", "part-00001.jsonl"]
@@ -204,7 +207,7 @@ def test_ctrl_c_during_prediction_then_rerun_completes(tiny_model_dir, dump, tmp
     rest, and its output equals an uninterrupted run's."""
     out = tmp_path / "out"
     cfg = config(tiny_model_dir, dump, out)
-    real, calls = pipeline.predictor.run_model, []
+    real, calls = pipeline.tagger.core.run_model, []
 
     def interrupted(*args, **kwargs):
         calls.append(1)
@@ -213,14 +216,14 @@ def test_ctrl_c_during_prediction_then_rerun_completes(tiny_model_dir, dump, tmp
         return real(*args, **kwargs)
 
     with monkeypatch.context() as m:
-        m.setattr(pipeline.predictor, "run_model", interrupted)
+        m.setattr(pipeline.tagger.core, "run_model", interrupted)
         with pytest.raises(KeyboardInterrupt):
             predict(cfg, tmp_path / "run1")
     kept = {p.name: p.read_bytes() for p in shard_files(out)}
     assert sorted(kept) == ["part-00000.jsonl", "part-00001.jsonl"]
 
     calls.clear()
-    monkeypatch.setattr(pipeline.predictor, "run_model",
+    monkeypatch.setattr(pipeline.tagger.core, "run_model",
                         lambda *a, **k: (calls.append(1), real(*a, **k))[1])
     summary = predict(cfg, tmp_path / "run2")
     assert summary["skipped_shards"] == 2 and len(calls) == 3  # shards 2, 3, 4 only

@@ -12,9 +12,9 @@ import pytest
 from pipeline.encoding import BIO_LABELS, encode_documents
 from pipeline.formats.jsonl import read_events_jsonl
 from pipeline.modeling import ModelDirError, check_model_dir, load_model, save_model
-from pipeline.predictor import Tagger, TaggerSettings, run_model
+from pipeline.tagger import Tagger, TaggerSettings, run_model
 from pipeline.schema import Document
-from tests.conftest import FIXTURES
+from tests.helpers import FIXTURES
 
 
 @pytest.fixture(scope="module")

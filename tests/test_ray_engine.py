@@ -10,8 +10,8 @@ import pytest
 ray = pytest.importorskip("ray")
 pytest.importorskip("ray.data")
 
-from pipeline.config import PredictConfig  # noqa: E402
-from pipeline.predict import predict  # noqa: E402
+from tests.helpers import predict_config  # noqa: E402
+from pipeline.stages import predict  # noqa: E402
 
 pytestmark = pytest.mark.slow   # starting Ray takes tens of seconds
 
@@ -35,7 +35,7 @@ def _shards(out: Path) -> list[str]:
 
 def test_ray_matches_local_and_resumes(ray_local, tmp_path):
     from pipeline.modeling import save_model
-    from pipeline.train import build_tiny_bert
+    from pipeline.modeling import build_tiny_bert
 
     model, tok = build_tiny_bert(seed=0)
     model_dir = save_model(model, tok, tmp_path / "model", {})
@@ -46,14 +46,14 @@ def test_ray_matches_local_and_resumes(ray_local, tmp_path):
     dump.write_text("\n".join(lines) + "\n")
     base = dict(model_dir=str(model_dir), input=str(dump), chunk_size=7, batch_size=4,
                 filter="none", records=False)
-    local = predict(PredictConfig(output=str(tmp_path / "local"), **base), tmp_path / "r1")
-    remote = predict(PredictConfig(output=str(tmp_path / "ray"), engine="ray", **base), tmp_path / "r2")
+    local = predict(predict_config(output=str(tmp_path / "local"), **base), tmp_path / "r1")
+    remote = predict(predict_config(output=str(tmp_path / "ray"), engine="ray", **base), tmp_path / "r2")
     assert _shards(tmp_path / "ray") == _shards(tmp_path / "local")
     assert (tmp_path / "ray/rejects.jsonl").read_text() == (tmp_path / "local/rejects.jsonl").read_text()
     assert {k: remote[k] for k in ("documents", "events", "rejects")} == \
         {k: local[k] for k in ("documents", "events", "rejects")}
 
     (tmp_path / "ray/part-00002.jsonl").unlink()
-    again = predict(PredictConfig(output=str(tmp_path / "ray"), engine="ray", **base), tmp_path / "r3")
+    again = predict(predict_config(output=str(tmp_path / "ray"), engine="ray", **base), tmp_path / "r3")
     assert again["skipped_shards"] == 3 and again["processed_this_run"] == 7
     assert _shards(tmp_path / "ray") == _shards(tmp_path / "local")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.predictor import TaggerSettings
+from pipeline.tagger import TaggerSettings
 from pipeline.reasons import rule_reasons
 from pipeline.schema import make_span
 
@@ -74,11 +74,12 @@ def test_tagger_settings_refuse_unknown_words(field, value):
 
 def test_evaluate_reports_the_model_with_and_without_the_reason_rule(tiny_model_dir, tmp_path):
     from pipeline.config import compose_config
-    from pipeline.evaluate import MODEL_ALONE, evaluate
+    from pipeline.stages import evaluate
+    from pipeline.stages.evaluate import MODEL_ALONE
 
     cfg = compose_config("evaluate", [f"model_dir={tiny_model_dir}", "gold=tests/fixtures/gold/dev.jsonl",
                                       "baselines=false", "bootstrap=0"])
-    assert cfg.reason == "rules"
+    assert cfg.tagger.reason == "rules"
     res = evaluate(cfg, tmp_path / "run")
     m = res["metrics"]
     # Triggers come from the same model either way; only REASON spans may differ.
@@ -106,11 +107,11 @@ def test_a_clause_running_into_a_model_span_is_cut_or_dropped():
 
 
 def test_overlapping_spans_never_reach_the_output(caplog):
-    from pipeline.predictor import _without_overlaps
+    from pipeline.tagger.decoding import without_overlaps
 
     text = "Peru expels two diplomats."
     spans = spans_of(text, ("TRIGGER", "expels"), ("EXPELLED", "two diplomats"))
     spans.append(make_span(text, "REASON", text.index("diplomats"), len(text) - 1))
-    kept = _without_overlaps("d1", spans)
+    kept = without_overlaps("d1", spans)
     assert [(s.label, s.text) for s in kept] == [("TRIGGER", "expels"), ("EXPELLED", "two diplomats")]
     assert "document d1: dropped REASON 'diplomats'" in caplog.text

@@ -6,7 +6,7 @@ import pytest
 from transformers import TrainerCallback
 
 from pipeline.config import compose_config
-from pipeline.train import train
+from pipeline.stages import train
 
 
 class InterruptAfterFirstSave(TrainerCallback):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.modeling import ModelDirError, check_model_dir, load_model, load_tokenizer
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 @pytest.fixture

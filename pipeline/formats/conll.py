@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, NoReturn
 
 from pipeline.formats._io import load_json, utf8_lines
-from pipeline.formats._links import Mention, assemble_events, event_numbers, label_problem
+from pipeline.formats.links import Mention, assemble_events, event_numbers, label_problem
 from pipeline.schema import TRIGGER, CorpusError, Document, Event, Span, validate_document
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")

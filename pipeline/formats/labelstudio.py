@@ -52,7 +52,7 @@ import json
 from typing import Any, Hashable, Iterable, Iterator, NoReturn
 
 from pipeline.formats._io import load_json, read_utf8
-from pipeline.formats._links import (Mention, as_doc_id, checked_span, entities_and_relations,
+from pipeline.formats.links import (Mention, as_doc_id, checked_span, entities_and_relations,
                                      events_from_relations)
 from pipeline.schema import CorpusError, Document, validate_document
 

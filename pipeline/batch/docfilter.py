@@ -45,6 +45,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from pipeline.errors import FilterError
 from pipeline.schema import RESERVED_FROM, Document
 
 log = logging.getLogger(__name__)
@@ -57,10 +58,6 @@ WORD = {"analyzer": "word", "ngram_range": [1, 2], "lowercase": True, "sublinear
         "min_df": 2, "token_pattern": r"(?u)\b\w+\b"}
 CHAR = {"analyzer": "char_wb", "ngram_range": [3, 5], "lowercase": True, "sublinear_tf": True,
         "min_df": 2}
-
-
-class FilterError(ValueError):
-    """A filter file that cannot be used; the message names the file and the fix."""
 
 
 def _vectorizer(spec: dict[str, Any], vocabulary: dict[str, int] | None = None):
@@ -275,7 +272,7 @@ def sample_background(path: str | Path, *, size: int, until: str, exclude_ids: s
     Items are kept when dated on or before ``until`` (and before ``RESERVED_FROM``), not
     in ``exclude_ids``, and free of expulsion or diplomacy words.
     """
-    from pipeline.dumps import Record, read_dump
+    from pipeline.batch.dumps import Record, read_dump
 
     until = min(until, RESERVED_FROM)
     rng = random.Random(seed)

@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Union
 
-from pipeline.schema import closest, lone_surrogate
+from pipeline.errors import DumpError, closest
+from pipeline.schema import lone_surrogate
 
 DUMP_FORMATS: tuple[str, ...] = ("jsonl", "jsonl.gz", "csv", "parquet", "txt-dir")
 _SUFFIXES = [(".jsonl.gz", "jsonl.gz"), (".json.gz", "jsonl.gz"), (".jsonl", "jsonl"),
@@ -86,11 +87,6 @@ class Reject:
 
 
 Item = Union[Record, Reject]
-
-
-class DumpError(ValueError):
-    """The dump as a whole cannot be read (missing, wrong format, no text column, not
-    gzip, not Parquet, damaged beyond the record level); the message names the file."""
 
 
 def guess_dump_format(path: str | Path) -> str:

@@ -1,83 +1,22 @@
-"""The tagger: documents in, documents with scored events out.
+"""From per-word label probabilities to spans, following ANNOTATION.md's span rules.
 
-Windows from :mod:`pipeline.encoding` are sorted by length and batched with dynamic
-padding (a batch is padded to its own longest window, not to ``max_length``), so short
-news items cost what they are.  Predictions of overlapping windows are merged by
-ownership (each token is predicted by the one window that owns it).
+Windows of one document (:mod:`pipeline.encoding`) give each word a probability vector
+over the BIO labels; :func:`decode_spans` turns them into labelled spans (constrained
+Viterbi by default), :func:`repair_spans` mends two fragmentation errors, and
+:func:`without_overlaps` guarantees the output never holds overlapping spans.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 
-from pipeline.encoding import BIO_LABELS, Window, encode_documents
-from pipeline.linking import link
-from pipeline.schema import Document, Span
+from pipeline.encoding import BIO_LABELS, Window
+from pipeline.schema import Span
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class TaggerSettings:
-    max_length: int = 256
-    stride: int = 64
-    batch_size: int = 32
-    linking: str = "sentence"
-    decoding: str = "viterbi"
-    reason: str = "rules"       # REASON clauses: "rules" (pipeline.reasons) or "model"
-    precision: str = "fp32"     # fp32, or bf16 autocast (pipeline.precision decides when)
-
-    def __post_init__(self):
-        from pipeline.config import CHOICES
-
-        # precision is resolved by now (pipeline.precision): "auto" is not a setting here.
-        allowed = {**CHOICES, "precision": ("fp32", "bf16")}
-        for key in ("linking", "decoding", "reason", "precision"):
-            value = getattr(self, key)
-            if value not in allowed[key]:
-                raise ValueError(f"{key}={value!r} is not known; use "
-                                 + " or ".join(f"{key}={a}" for a in allowed[key]))
-
-
-def batches_by_length(windows: Sequence[Window], batch_size: int) -> list[list[int]]:
-    """Indices of ``windows`` grouped into batches of similar length (longest first)."""
-    order = sorted(range(len(windows)), key=lambda i: -len(windows[i].input_ids))
-    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-
-
-def run_model(model, windows: Sequence[Window], batch_size: int,
-              precision: str = "fp32") -> list[np.ndarray]:
-    """Label probabilities per window, shape ``(len(window.input_ids), n_labels)``.
-
-    ``precision="bf16"`` runs the forward pass under bfloat16 autocast (see
-    :mod:`pipeline.precision`); probabilities are computed in float32 either way.
-    """
-    import torch
-
-    from pipeline.precision import autocast
-
-    out: list[np.ndarray | None] = [None] * len(windows)
-    pad_id = model.config.pad_token_id or 0
-    device = next(model.parameters()).device
-    with torch.inference_mode(), autocast(precision, device.type):
-        for idx in batches_by_length(windows, batch_size):
-            longest = max(len(windows[i].input_ids) for i in idx)
-            ids = torch.full((len(idx), longest), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(idx), longest), dtype=torch.long)
-            for row, i in enumerate(idx):
-                n = len(windows[i].input_ids)
-                ids[row, :n] = torch.tensor(windows[i].input_ids)
-                mask[row, :n] = 1
-            logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits  # (B, T, L)
-            probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
-            for row, i in enumerate(idx):
-                out[i] = probs[row, :len(windows[i].input_ids)]
-    return out  # type: ignore[return-value]
 
 
 def _words(windows: list[Window], probs: list[np.ndarray]):
@@ -206,7 +145,7 @@ def repair_spans(text: str, spans: list[Span], max_gap: int = 30) -> list[Span]:
     return [sp for sp in out if sp.text.strip().lower() not in _FUNCTION_WORDS]
 
 
-def _without_overlaps(doc_id: str, spans: list[Span]) -> list[Span]:
+def without_overlaps(doc_id: str, spans: list[Span]) -> list[Span]:
     """Spans never overlap (ANNOTATION.md); decoding cannot produce an overlap, but if a
     later step ever did, the later span is dropped with a warning rather than writing an
     output line that readers refuse (and stopping a long run on one document)."""
@@ -218,48 +157,3 @@ def _without_overlaps(doc_id: str, spans: list[Span]) -> list[Span]:
             continue
         kept.append(sp)
     return kept
-
-
-class Tagger:
-    """A trained model plus the settings to run it.
-
-    Example:
-        >>> tagger = Tagger.from_dir("models/expel-minilm")      # doctest: +SKIP
-        >>> tagger.predict([Document("d1", "Peru expels a diplomat.")])[0].events  # doctest: +SKIP
-    """
-
-    def __init__(self, model, tokenizer, settings: TaggerSettings | None = None):
-        self.model, self.tokenizer = model, tokenizer
-        self.settings = settings or TaggerSettings()
-
-    @classmethod
-    def from_dir(cls, model_dir: str, settings: TaggerSettings | None = None) -> "Tagger":
-        from pipeline.modeling import load_model
-
-        model, tokenizer, _ = load_model(model_dir)
-        return cls(model, tokenizer, settings)
-
-    def predict_spans(self, docs: Sequence[Document]) -> list[list[Span]]:
-        """Spans per document (triggers and arguments, not yet linked)."""
-        s = self.settings
-        windows, _ = encode_documents(docs, self.tokenizer, max_length=s.max_length, stride=s.stride)
-        probs = run_model(self.model, windows, s.batch_size, s.precision)
-        per_doc: list[tuple[list[Window], list[np.ndarray]]] = [([], []) for _ in docs]
-        for w, p in zip(windows, probs):
-            per_doc[w.doc_index][0].append(w)
-            per_doc[w.doc_index][1].append(p)
-        out = [repair_spans(d.text, decode_spans(d.text, ws, ps, s.decoding)) for d, (ws, ps) in zip(docs, per_doc)]
-        if s.reason == "rules":
-            from pipeline.reasons import rule_reasons
-
-            out = [rule_reasons(d.text, spans) for d, spans in zip(docs, out)]
-        return [_without_overlaps(d.id, spans) for d, spans in zip(docs, out)]
-
-    def predict(self, docs: Iterable[Document]) -> list[Document]:
-        """Copies of ``docs`` whose ``events`` are the predicted, linked events."""
-        docs = list(docs)
-        out = []
-        for doc, spans in zip(docs, self.predict_spans(docs)):
-            events = link(doc.text, spans, strategy=self.settings.linking)
-            out.append(Document(id=doc.id, text=doc.text, events=events, meta=dict(doc.meta)))
-        return out

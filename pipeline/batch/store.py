@@ -1,0 +1,241 @@
+"""The output folder of a batch run: shards, per-shard rejects and the progress manifest.
+
+- ``OUTPUT/part-00000.jsonl``, ... : one shard per ``chunk_size`` input records, one line
+  per usable input document in the ANNOTATION.md format (other input fields kept,
+  ``score`` on triggers and arguments); ``part-*.parquet`` with ``output_format=parquet``;
+- ``OUTPUT/rejects.jsonl``: one line per record that could not be used (source, line,
+  id, reason);
+- ``OUTPUT/_progress.json``: the run's settings and a manifest of finished shards
+  (shard number -> first and last record number, count, file size).
+
+Each shard is written to a temporary name and renamed into place, then entered in the
+manifest, so a run killed at any point and started again with the same command skips
+the shards it finished and redoes the rest: every input record ends up exactly once
+in a shard or in ``rejects.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from pipeline.batch.dumps import Item, Reject
+from pipeline.errors import PredictError
+from pipeline.schema import Document
+
+log = logging.getLogger(__name__)
+
+PROGRESS_FILE = "_progress.json"
+REJECTS_FILE = "rejects.jsonl"
+REJECTS_DIR = "_rejects"           # per-shard rejects, joined into rejects.jsonl at the end
+
+
+@dataclass
+class ChunkResult:
+    """What one chunk of records turned into."""
+
+    docs: list[Document]          # in record order
+    rejects: list[Reject]
+    events: int = 0
+    filtered_out: int = 0
+    passed: list[bool] = field(default_factory=list)  # per doc: the filter let it through
+
+
+@dataclass
+class ShardStore:
+    """The output folder: shard files, per-shard rejects, and the progress manifest.
+
+    A shard is finished when the manifest lists it and its files are there with the
+    recorded size; anything else is redone.
+    """
+
+    out: Path
+    run: dict[str, Any]
+    shards: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, out: str | Path, run: dict[str, Any]) -> "ShardStore":
+        """Open (or start) the output folder for a run with settings ``run``.
+
+        Raises:
+            PredictError: the folder holds a run with other settings or a changed input.
+        """
+        out = Path(out)
+        (out / REJECTS_DIR).mkdir(parents=True, exist_ok=True)
+        store = cls(out, run)
+        prog = out / PROGRESS_FILE
+        if prog.is_file():
+            try:
+                old = json.loads(prog.read_text(encoding="utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                raise PredictError(f"{prog} is corrupt; delete the output folder {str(out)!r} "
+                                   "to start over") from None
+            diff = {k: (old.get("run", {}).get(k), run.get(k)) for k in run
+                    if old.get("run", {}).get(k) != run.get(k)}
+            if diff:
+                lines = "\n".join(f"  {k}: was {a!r}, now {b!r}" for k, (a, b) in diff.items())
+                raise PredictError(f"output {str(out)!r} holds a run with other settings or input:\n"
+                                   f"{lines}\nUse a new output folder, or delete this one to start over.")
+            store.shards = {int(k): v for k, v in old.get("shards", {}).items()}
+        store._drop_unfinished()
+        return store
+
+    def _drop_unfinished(self) -> None:
+        for k, entry in list(self.shards.items()):
+            data, rej = self.out / entry["file"], self.out / REJECTS_DIR / shard_name(k, "jsonl")
+            ok = (data.is_file() and data.stat().st_size == entry["bytes"] and rej.is_file()
+                  and entry["first"] == k * self.run["chunk_size"])
+            if not ok:
+                log.warning("shard %d is listed as finished but its files are missing or changed; "
+                            "redoing it", k)
+                del self.shards[k]
+
+    @property
+    def done(self) -> set[int]:
+        return set(self.shards)
+
+    def write(self, shard: int, items: Sequence[Item], result: ChunkResult) -> dict[str, Any]:
+        """Write one shard and its rejects atomically, then record it in the manifest."""
+        fmt = self.run["output_format"]
+        name = shard_name(shard, fmt)
+        atomic_lines(self.out / REJECTS_DIR / shard_name(shard, "jsonl"),
+                      (json.dumps(r.to_json(), ensure_ascii=False) for r in result.rejects))
+        if fmt == "parquet":
+            atomic_parquet(self.out / name, result.docs)
+        else:
+            atomic_lines(self.out / name, (json.dumps(d.to_json(), ensure_ascii=False)
+                                            for d in result.docs))
+        entry = {"file": name, "first": items[0].record_no, "last": items[-1].record_no,
+                 "count": len(items), "documents": len(result.docs), "rejects": len(result.rejects),
+                 "events": result.events, "filtered_out": result.filtered_out,
+                 "bytes": (self.out / name).stat().st_size}
+        self.shards[shard] = entry
+        self.save(complete=False)
+        return entry
+
+    def save(self, complete: bool, records: int | None = None) -> None:
+        obj = {"version": 1, "run": self.run, "complete": complete, "records": records,
+               "shards": {str(k): self.shards[k] for k in sorted(self.shards)}}
+        atomic_text(self.out / PROGRESS_FILE, json.dumps(obj, indent=1))
+
+    def finish(self, records: int) -> None:
+        """Check that shards cover records 0..records-1 once; join the rejects files.
+
+        Raises:
+            PredictError: a gap or an overlap in the manifest (the input changed mid-run).
+        """
+        expected = math.ceil(records / self.run["chunk_size"])
+        missing = sorted(set(range(expected)) - self.done)
+        extra = sorted(self.done - set(range(expected)))
+        covered = sum(self.shards[k]["count"] for k in range(expected) if k in self.shards)
+        if missing or extra or covered != records:
+            raise PredictError(f"the manifest of {self.out} does not cover the {records} input "
+                               f"records once (missing shards {missing[:5]}, extra {extra[:5]}, "
+                               f"{covered} covered); the input changed during the run: start over "
+                               "in a new output folder")
+        atomic_lines(self.out / REJECTS_FILE, _concat(
+            self.out / REJECTS_DIR / shard_name(k, "jsonl") for k in range(expected)))
+        self.save(complete=True, records=records)
+
+    def totals(self) -> dict[str, int]:
+        keys = ("count", "documents", "rejects", "events", "filtered_out")
+        return {k: sum(e[k] for e in self.shards.values()) for k in keys}
+
+    def paths(self) -> list[str]:
+        return [str(self.out / self.shards[k]["file"]) for k in sorted(self.shards)]
+
+
+def shard_name(shard: int, ext: str) -> str:
+    return f"part-{shard:05d}.{ext}"
+
+
+def atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def atomic_lines(path: Path, lines: Iterable[str]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for line in lines:
+            f.write(line + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _concat(files: Iterable[Path]) -> Iterator[str]:
+    for p in files:
+        with open(p, encoding="utf-8") as f:
+            for line in f:
+                yield line.rstrip("\n")
+
+
+# Parquet shards: events nested; other input fields, whose types vary from document
+# to document, as one JSON string column.
+def _parquet_schema():
+    import pyarrow as pa
+
+    span = [("start", pa.int64()), ("end", pa.int64()), ("text", pa.string()), ("score", pa.float64())]
+    event = pa.struct([("trigger", pa.struct(span)),
+                       ("arguments", pa.list_(pa.struct([("role", pa.string()), *span]))),
+                       ("extra_json", pa.string())])
+    return pa.schema([("id", pa.string()), ("text", pa.string()), ("events", pa.list_(event)),
+                      ("fields_json", pa.string())])
+
+
+def atomic_parquet(path: Path, docs: Sequence[Document]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = []
+    for d in docs:
+        events = []
+        for e in d.to_json()["events"]:
+            extra = {k: v for k, v in e.items() if k not in ("trigger", "arguments")}
+            events.append({"trigger": e["trigger"], "arguments": e["arguments"],
+                           "extra_json": json.dumps(extra, ensure_ascii=False) if extra else None})
+        rows.append({"id": d.id, "text": d.text, "events": events,
+                     "fields_json": json.dumps(d.meta, ensure_ascii=False)})
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(pa.Table.from_pylist(rows, schema=_parquet_schema()), tmp)
+    os.replace(tmp, path)
+
+
+def read_shards(out: str | Path) -> Iterator[Document]:
+    """The documents of a finished output folder, shard by shard, in input order.
+
+    Raises:
+        PredictError: the folder has no finished run (no complete ``_progress.json``).
+    """
+    prog = Path(out) / PROGRESS_FILE
+    obj = json.loads(prog.read_text(encoding="utf-8")) if prog.is_file() else {}
+    if not obj.get("complete"):
+        raise PredictError(f"{out} holds no finished predict run; run expel-predict to the end first")
+    for k in sorted(obj["shards"], key=int):
+        path = Path(out) / obj["shards"][k]["file"]
+        if path.suffix == ".parquet":
+            yield from _parquet_docs(path)
+        else:
+            from pipeline.formats.jsonl import read_events_jsonl
+
+            yield from read_events_jsonl(str(path), check_unique=False)
+
+
+def _parquet_docs(path: Path) -> Iterator[Document]:
+    import pyarrow.parquet as pq
+
+    from pipeline.formats.jsonl import parse_document
+
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
+        for row in batch.to_pylist():
+            events = [{"trigger": e["trigger"], "arguments": e["arguments"],
+                       **json.loads(e["extra_json"] or "{}")} for e in row["events"]]
+            yield parse_document({"id": row["id"], "text": row["text"],
+                                  **json.loads(row["fields_json"]), "events": events})

@@ -1,0 +1,32 @@
+"""The model card (``README.md`` in a model directory): data, encoder and dev scores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pipeline.encoding import BIO_LABELS
+
+
+def write_model_card(out_dir: Path, info: dict[str, Any]) -> Path:
+    """Write ``out_dir/README.md`` from the model's ``info`` record (as saved beside it)."""
+    s = info["dev_scores"]
+
+    def row(name: str, m: dict) -> str:
+        return f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} |"
+
+    lines = [
+        "---", "library_name: transformers", "pipeline_tag: token-classification", "tags: [expulsion-events]",
+        "---", "", "# Diplomatic expulsion event tagger", "",
+        f"Encoder: `{info['config']['model']['encoder']}`; trained on {info['train_docs']} gold documents, "
+        f"scored on {info['dev_docs']} dev documents (ANNOTATION.md scoring).", "",
+        "| metric | precision | recall | F1 |", "|---|---|---|---|",
+        row("Trigger (Tri-C)", s["trigger"]), row("Argument (Arg-C)", s["argument"]),
+        row("Argument attached (Arg-C+)", s["argument_attached"]),
+        *(row(f"Arg-C {r}", m) for r, m in s["per_role"].items()), "",
+        "Labels: " + ", ".join(BIO_LABELS), "",
+        "Training text: Wikipedia Current Events Portal, CC BY-SA 4.0, by Wikipedia contributors.",
+    ]
+    path = Path(out_dir) / "README.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,87 @@
+"""The predict stage: a news dump in, sharded event predictions out, resumable.
+
+``predict(cfg, run_dir)`` checks the settings (:mod:`pipeline.batch.settings`), resolves
+the tagger settings once, opens the output folder (:mod:`pipeline.batch.store`), runs an
+engine (:mod:`pipeline.batch.engine` or :mod:`pipeline.batch.ray_engine`), and writes
+event records (:mod:`pipeline.records`).  ``pipeline.cli`` prints the summary.
+
+Example:
+    >>> from pipeline.config import PredictConfig
+    >>> summary = predict(PredictConfig(input="dump.jsonl.gz", output="out/"), "runs/x")  # doctest: +SKIP
+    >>> summary["documents"], summary["events"]                                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import PredictConfig
+
+
+def predict(cfg: PredictConfig, run_dir: str | Path) -> dict[str, Any]:
+    """Tag every document of a dump and write sharded predictions (resumable).
+
+    Args:
+        cfg: the resolved predict config.
+        run_dir: this run's own directory (``predict_summary.json`` goes there).
+
+    Returns:
+        ``{"documents", "events", "rejects", "filtered_out", "input_records",
+        "processed_this_run", "skipped_shards", "seconds", "docs_per_second", "engine",
+        "output", "shards", "rejects_path", "progress_path"}``, plus ``"event_records",
+        "records_dir", "records_files"`` when ``cfg.records``.  Counts cover the whole
+        output, earlier runs' shards included; the speed covers this run.
+
+    Raises:
+        MissingFileError: the input is missing.
+        ModelDirError: the model directory is missing or unsafe.
+        PredictError: a bad setting, or an output folder holding another run.
+        PrecisionError: bf16 or int8 asked for without a passing measurement.
+        FilterError: the document filter file is corrupt.
+    """
+    from pipeline.batch.progress import summary as run_summary
+    from pipeline.batch.settings import run_settings, validate
+    from pipeline.batch.store import ShardStore
+    from pipeline.tagger import resolve_settings
+
+    input_format = validate(cfg)
+    settings = resolve_settings(cfg.tagger, cfg.model_dir)
+    if cfg.threads > 0:
+        import torch
+
+        torch.set_num_threads(cfg.threads)
+    store = ShardStore.open(cfg.output, run_settings(cfg, input_format, settings))
+    skipped = len(store.done)
+    t0 = time.perf_counter()
+    if cfg.engine == "ray":
+        from pipeline.batch.ray_engine import run_ray
+
+        records, processed = run_ray(cfg, settings, input_format, store)
+    else:
+        from pipeline.batch.engine import run_local
+
+        records, processed = run_local(cfg, settings, input_format, store)
+    seconds = time.perf_counter() - t0
+    store.finish(records)
+    summary = run_summary(cfg, store, records, processed, skipped, seconds)
+    if cfg.records:
+        summary.update(_write_event_records(store.out))
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "predict_summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return summary
+
+
+def _write_event_records(out: Path) -> dict[str, Any]:
+    """Event records from the documents with events, into ``OUTPUT/records/``; only those
+    documents are held in memory."""
+    from pipeline.batch.store import read_shards
+    from pipeline.records import build_records, write_records
+
+    records = build_records([d for d in read_shards(out) if d.events])
+    paths = write_records(records, out / "records")
+    return {"event_records": len(records), "records_dir": str(out / "records"),
+            "records_files": {k: str(v) for k, v in paths.items()}}

@@ -1,0 +1,128 @@
+"""The tagger: documents in, documents with scored events out.
+
+Windows from :mod:`pipeline.encoding` are sorted by length and batched with dynamic
+padding (a batch is padded to its own longest window, not to ``max_length``), so short
+news items cost what they are.  Predictions of overlapping windows are merged by
+ownership (each token is predicted by the one window that owns it).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from pipeline.encoding import Window, encode_documents
+from pipeline.linking import link
+from pipeline.schema import Document, Span
+from pipeline.tagger.decoding import decode_spans, repair_spans, without_overlaps
+from pipeline.tagger.precision import autocast, quantize_int8
+from pipeline.tagger.settings import TaggerSettings
+
+log = logging.getLogger(__name__)
+
+
+def batches_by_length(windows: Sequence[Window], batch_size: int) -> list[list[int]]:
+    """Indices of ``windows`` grouped into batches of similar length (longest first)."""
+    order = sorted(range(len(windows)), key=lambda i: -len(windows[i].input_ids))
+    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def run_model(model, windows: Sequence[Window], batch_size: int,
+              precision: str = "fp32") -> list[np.ndarray]:
+    """Label probabilities per window, shape ``(len(window.input_ids), n_labels)``.
+
+    ``precision="bf16"`` runs the forward pass under bfloat16 autocast (see
+    :mod:`pipeline.tagger.precision`; an int8 model is quantised already); probabilities
+    are computed in float32 either way.
+    """
+    import torch
+
+    out: list[np.ndarray | None] = [None] * len(windows)
+    pad_id = model.config.pad_token_id or 0
+    device = next(model.parameters()).device
+    with torch.inference_mode(), autocast(precision, device.type):
+        for idx in batches_by_length(windows, batch_size):
+            longest = max(len(windows[i].input_ids) for i in idx)
+            ids = torch.full((len(idx), longest), pad_id, dtype=torch.long)
+            mask = torch.zeros((len(idx), longest), dtype=torch.long)
+            for row, i in enumerate(idx):
+                n = len(windows[i].input_ids)
+                ids[row, :n] = torch.tensor(windows[i].input_ids)
+                mask[row, :n] = 1
+            logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits  # (B, T, L)
+            probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+            for row, i in enumerate(idx):
+                out[i] = probs[row, :len(windows[i].input_ids)]
+    return out  # type: ignore[return-value]
+
+
+class Tagger:
+    """A trained model plus the settings to run it.
+
+    Example:
+        >>> tagger = Tagger.from_dir("models/expel-minilm")      # doctest: +SKIP
+        >>> tagger.predict([Document("d1", "Peru expels a diplomat.")])[0].events  # doctest: +SKIP
+    """
+
+    def __init__(self, model, tokenizer, settings: TaggerSettings | None = None):
+        self.settings = settings or TaggerSettings()
+        self.tokenizer = tokenizer
+        self.base_model = model                      # the float weights, as trained or loaded
+        self.model = _prepared(model, self.settings)  # on its device, quantised for int8
+
+    @classmethod
+    def from_dir(cls, model_dir: str, settings: TaggerSettings | None = None) -> "Tagger":
+        """Load a model directory safely (:func:`pipeline.modeling.load_model`).
+
+        Raises:
+            ModelDirError: the directory is missing, incomplete or unsafe.
+        """
+        from pipeline.modeling import load_model
+
+        model, tokenizer, _ = load_model(model_dir)
+        return cls(model, tokenizer, settings)
+
+    def with_settings(self, **changes) -> "Tagger":
+        """The same model with some settings changed (``tagger.with_settings(reason="model")``)."""
+        settings = replace(self.settings, **changes)
+        same_numerics = (settings.precision, settings.device) == (self.settings.precision, self.settings.device)
+        other = Tagger.__new__(Tagger)
+        other.settings, other.tokenizer, other.base_model = settings, self.tokenizer, self.base_model
+        other.model = self.model if same_numerics else _prepared(self.base_model, settings)
+        return other
+
+    def predict_spans(self, docs: Sequence[Document]) -> list[list[Span]]:
+        """Spans per document (triggers and arguments, not yet linked)."""
+        s = self.settings
+        windows, _ = encode_documents(docs, self.tokenizer, max_length=s.max_length, stride=s.stride)
+        probs = run_model(self.model, windows, s.batch_size, s.precision)
+        per_doc: list[tuple[list[Window], list[np.ndarray]]] = [([], []) for _ in docs]
+        for w, p in zip(windows, probs):
+            per_doc[w.doc_index][0].append(w)
+            per_doc[w.doc_index][1].append(p)
+        out = [repair_spans(d.text, decode_spans(d.text, ws, ps, s.decoding)) for d, (ws, ps) in zip(docs, per_doc)]
+        if s.reason == "rules":
+            from pipeline.reasons import rule_reasons
+
+            out = [rule_reasons(d.text, spans) for d, spans in zip(docs, out)]
+        return [without_overlaps(d.id, spans) for d, spans in zip(docs, out)]
+
+    def predict(self, docs: Iterable[Document]) -> list[Document]:
+        """Copies of ``docs`` whose ``events`` are the predicted, linked events."""
+        docs = list(docs)
+        out = []
+        for doc, spans in zip(docs, self.predict_spans(docs)):
+            events = link(doc.text, spans, strategy=self.settings.linking)
+            out.append(Document(id=doc.id, text=doc.text, events=events, meta=dict(doc.meta)))
+        return out
+
+
+def _prepared(model, settings: TaggerSettings):
+    """The model as ``settings`` run it: an int8 copy (CPU), or moved to the device."""
+    if settings.precision == "int8":
+        return quantize_int8(model)
+    device = next(model.parameters()).device
+    return model if device.type == settings.device.split(":")[0] else model.to(settings.device)

@@ -1,0 +1,78 @@
+"""How a tagger runs: frozen settings, resolved once from the ``tagger`` config group.
+
+``configs/tagger/default.yaml`` (schema :class:`pipeline.config.TaggerConfig`) holds
+what a user chooses, including ``precision: auto`` and ``device: auto``;
+:func:`resolve_settings` turns that into a :class:`TaggerSettings` in which both are
+decided (``fp32``/``bf16``/``int8``, ``cpu``/``cuda``), with the reason logged.  The
+evaluate and predict stages, training's dev scoring and the Ray workers all run a
+tagger from such settings, so nothing changes them on the way.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import ConfigError
+from pipeline.tagger.precision import RESOLVED, resolve
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TaggerSettings:
+    """Resolved tagger settings (see :class:`pipeline.config.TaggerConfig` for each key)."""
+
+    max_length: int = 256
+    stride: int = 64
+    batch_size: int = 32
+    linking: str = "sentence"
+    decoding: str = "viterbi"
+    reason: str = "rules"       # REASON clauses: "rules" (pipeline.reasons) or "model"
+    precision: str = "fp32"     # fp32, bf16 or int8: resolved, "auto" is not a setting here
+    device: str = "cpu"
+
+    def __post_init__(self):
+        from pipeline.config import CHOICES
+
+        allowed = {**CHOICES, "precision": RESOLVED}
+        for key in ("linking", "decoding", "reason", "precision"):
+            value = getattr(self, key)
+            if value not in allowed[key]:
+                raise ConfigError(f"{key}={value!r} is not known; use "
+                                  + " or ".join(f"{key}={a}" for a in allowed[key]))
+        for key in ("max_length", "batch_size"):
+            if getattr(self, key) <= 0:
+                raise ConfigError(f"tagger.{key} must be a positive number, got {getattr(self, key)}")
+        if self.max_length <= self.stride + 2:
+            raise ConfigError(f"tagger.max_length ({self.max_length}) must exceed tagger.stride "
+                              f"({self.stride}) + 2")
+
+
+def resolve_device(choice: str) -> str:
+    """``auto`` is ``cuda`` where a GPU is visible, else ``cpu``."""
+    if choice != "auto":
+        return choice
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def resolve_settings(cfg, model_dir: str | Path | None) -> TaggerSettings:
+    """Frozen settings from a ``tagger`` config (:class:`pipeline.config.TaggerConfig`).
+
+    ``precision=auto`` is decided from the device and the model's ``precision.json``
+    (:func:`pipeline.tagger.precision.resolve`); the reason is logged.
+
+    Raises:
+        PrecisionError: bf16 or int8 asked for a model without a passing measurement.
+        ConfigError: a setting outside its allowed words or range.
+    """
+    device = resolve_device(cfg.device)
+    precision, why = ("fp32", "precision=fp32") if cfg.precision == "fp32" else \
+        resolve(cfg.precision, model_dir or ".", device)
+    log.info("%s", why)
+    return TaggerSettings(max_length=cfg.max_length, stride=cfg.stride, batch_size=cfg.batch_size,
+                          linking=cfg.linking, decoding=cfg.decoding, reason=cfg.reason,
+                          precision=precision, device=device)
