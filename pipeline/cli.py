@@ -51,14 +51,21 @@ def _train(cfg, run_dir: Path) -> None:
     from pipeline.stages.train import train
 
     res = train(cfg, run_dir)
-    s = res["dev_scores"]
-    print(f"\nTrained on {res['train_docs']} documents; dev ({res['dev_docs']} documents): "
-          f"trigger F1 {s['trigger']['f1']:.3f}, Arg-C F1 {s['argument']['f1']:.3f}, "
-          f"Arg-C+ F1 {s['argument_attached']['f1']:.3f}")
+    s = res["scores"]
+    print(f"\nTrained on {res['train_docs']} documents in {res['seconds']:.0f} s; scored on "
+          f"{res['scored_on']} ({res['scored_docs']} documents): trigger F1 {s['trigger']['f1']:.3f}, "
+          f"Arg-C F1 {s['argument']['f1']:.3f}, Arg-C+ F1 {s['argument_attached']['f1']:.3f}")
+    if res["in_sample"]:
+        print("  (in-sample: these documents were trained on, so the figures say little about new "
+              "text; the README gives cross-validated figures: expel-train experiment=crossval)")
     f = res["doc_filter"]
-    print(f"Document filter: dev recall {f['dev_recall']:.3f}, "
-          f"{100 * f['dev_negative_pass_rate']:.1f}% of dev negatives pass")
-    print(f"Model saved to {res['model_dir']}; run directory {run_dir}")
+    if f and "dev_recall" in f:
+        print(f"Document filter: held-out recall {f['dev_recall']:.3f}, "
+              f"{100 * f['dev_negative_pass_rate']:.1f}% of held-out negatives pass")
+    elif f:
+        print(f"Document filter: cross-validated recall {f['cv_recall']:.3f} on the training documents")
+    where = f"Model saved to {res['model_dir']}; " if res["model_dir"] else "No model saved (save_model=false); "
+    print(f"{where}run directory {run_dir}")
 
 
 def _evaluate(cfg, run_dir: Path) -> None:

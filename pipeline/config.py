@@ -17,10 +17,18 @@ from pipeline.errors import ConfigError, closest
 class DataConfig:
     """Gold corpora and how documents are cut into model windows."""
 
-    train: list[str] = field(default_factory=lambda: ["data/gold/train.jsonl"])
-    dev: str = "data/gold/dev.jsonl"
+    train: list[str] = field(default_factory=lambda: ["data/gold/train.jsonl", "data/gold/dev.jsonl"])
+    # A held-out gold file scored after each epoch (early stopping with
+    # trainer.early_stopping_patience > 0); null = none: train on all of data.train for
+    # trainer.epochs, and the end-of-training scores are in-sample.
+    dev: Optional[str] = None
+    # Time-blocked cross-validation: >= 2 cuts data.train (+ data.dev) into this many
+    # contiguous blocks of years; the run trains on all blocks but data.fold and scores it.
+    folds: int = 0
+    fold: int = 0
     fraction: float = 1.0      # share of training documents used (learning curves)
     positive_repeat: int = 2   # documents with events are seen this many times an epoch
+    negatives_per_epoch: int = 0   # a fresh sample of documents without events each epoch; 0 = all
     max_length: int = 256      # tokens per window, special tokens included
     stride: int = 64           # tokens shared by consecutive windows
     # Unlabelled news (JSONL) from which the document filter draws extra *silver*
@@ -44,7 +52,10 @@ class TrainerConfig:
     o_weight: float = 0.3      # loss weight of the O tag (the other tags weigh 1)
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
-    early_stopping_patience: int = 4
+    # > 0: with a held-out set (data.dev or a cross-validation fold), keep the epoch with
+    # the best held-out Arg-C F1 and stop after this many epochs without a better one.
+    early_stopping_patience: int = 0
+    score_each_epoch: bool = True   # score the held-out set after every epoch (curves)
     seed: int = 13
     eval_batch_size: int = 64
     max_steps: int = -1        # >0 caps training (tests)
@@ -64,6 +75,7 @@ class TaggerConfig:
     linking: str = "sentence"  # sentence-aware linking of arguments to triggers, or "nearest"
     decoding: str = "viterbi"  # viterbi (valid BIO, most probable) or argmax (word by word)
     reason: str = "rules"      # REASON clauses from the rule anchored on model triggers, or "model"
+    consistency: bool = False  # mend events with two uncoordinated EXPELLERs or a same-country pair
     # auto: bf16 where the hardware computes it natively and the model's precision.json shows
     # no dev F1 dropping by more than 1 point, else fp32; fp32, bf16 and int8 on request
     # (bf16 and int8 only with a passing measurement: pipeline/tagger/precision.py).
@@ -72,13 +84,30 @@ class TaggerConfig:
 
 
 @dataclass
+class AugmentConfig:
+    """Label-preserving augmentation of the positive repeats (``configs/augment/``,
+    :mod:`pipeline.augment`): training only, never written to data/, never scored."""
+
+    enabled: bool = False
+    # Chance, per augmented copy, of each rewrite (each applies only where it can).
+    countries: float = 0.7     # swap the states / organisations named, consistently in the document
+    counts: float = 0.5        # another number of expelled people (plural stays plural)
+    dates: float = 0.5         # other months, days and hour counts in TIME and DEADLINE
+    triggers: float = 0.5      # expels <-> orders ... to leave <-> declares ... persona non grata ...
+
+
+@dataclass
 class TrainConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     tagger: TaggerConfig = field(default_factory=TaggerConfig)   # dev scoring; saved with the model
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
     # Where the trained model is saved; null = inside the run's own directory (multirun).
     output_dir: Optional[str] = "models/expel-minilm"
+    save_model: bool = True    # false: score only, no model directory
+    doc_filter: bool = True    # train the document filter beside the model
+    measure_precision: bool = True   # dev F1 in bf16 and int8 into precision.json (the gate)
 
 
 @dataclass
@@ -134,7 +163,7 @@ def schema_keys(schema: Any, prefix: str = "") -> list[str]:
 
 
 SCHEMAS = {"train": TrainConfig, "evaluate": EvaluateConfig, "predict": PredictConfig}
-GROUPS = {"train": ("data", "model", "trainer", "tagger", "experiment"),
+GROUPS = {"train": ("data", "model", "trainer", "tagger", "augment", "experiment"),
           "evaluate": ("tagger",), "predict": ("tagger",)}
 # Keys that moved into the tagger group (one place for how a model is run).
 MOVED = {**{k: f"tagger.{k}" for k in ("max_length", "stride", "batch_size", "linking",

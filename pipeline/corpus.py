@@ -8,8 +8,9 @@ Example:
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from pipeline.errors import ConfigError, CorpusError, MissingFileError
 from pipeline.formats import read_corpus
@@ -45,6 +46,72 @@ def check_disjoint(train: Sequence[Document], dev: Sequence[Document]) -> None:
                           f"{sorted(overlap)[:3]}; remove them from one split")
 
 
+@dataclass
+class Fold:
+    """One fold of time-blocked cross-validation: a contiguous block of years held out."""
+
+    index: int
+    years: tuple[str, str]           # first and last year held out
+    train: list[Document]
+    heldout: list[Document]
+
+    def describe(self) -> dict[str, Any]:
+        return {"fold": self.index, "years": list(self.years), "train_docs": len(self.train),
+                "heldout_docs": len(self.heldout),
+                "heldout_events": sum(len(d.events) for d in self.heldout),
+                "train_events": sum(len(d.events) for d in self.train)}
+
+
+def year_blocks(docs: Sequence[Document], k: int) -> list[tuple[str, str]]:
+    """``k`` contiguous blocks of years, cut where the running count of events comes
+    closest to each ``i/k`` of the total (so every block holds about as many events).
+
+    Raises:
+        CorpusError: a document without a date, or fewer distinct years than ``k``.
+    """
+    undated = [d.id for d in docs if not d.date]
+    if undated:
+        raise CorpusError(f"time-blocked cross-validation needs a date on every document; "
+                          f"{len(undated)} have none, e.g. {undated[:3]}")
+    per_year: dict[str, int] = {}
+    for d in docs:
+        per_year[str(d.date)[:4]] = per_year.get(str(d.date)[:4], 0) + len(d.events)
+    years = sorted(per_year)
+    if len(years) < k:
+        raise CorpusError(f"{k} folds need at least {k} distinct years; the corpus has {len(years)}")
+    total = sum(per_year.values())
+    cum, running = [], 0
+    for y in years:
+        running += per_year[y]
+        cum.append(running)
+    cuts: list[int] = []                 # index of the last year of each block but the last
+    for i in range(1, k):
+        lo = (cuts[-1] + 1) if cuts else 0
+        hi = len(years) - (k - i) - 1    # leave a year for each later block
+        best = min(range(lo, hi + 1), key=lambda j: (abs(cum[j] - total * i / k), j))
+        cuts.append(best)
+    starts = [0] + [c + 1 for c in cuts]
+    ends = cuts + [len(years) - 1]
+    return [(years[s], years[e]) for s, e in zip(starts, ends)]
+
+
+def time_folds(docs: Sequence[Document], k: int) -> list[Fold]:
+    """The ``k`` folds of :func:`year_blocks`, in time order.
+
+    Example:
+        >>> folds = time_folds(load_gold(["data/gold/train.jsonl", "data/gold/dev.jsonl"]), 5)  # doctest: +SKIP
+        >>> [f.years for f in folds]                                                          # doctest: +SKIP
+    """
+    if k < 2:
+        raise ConfigError(f"data.folds must be 0 (no cross-validation) or at least 2, got {k}")
+    out = []
+    for i, (first, last) in enumerate(year_blocks(docs, k)):
+        held = [d for d in docs if first <= str(d.date)[:4] <= last]
+        rest = [d for d in docs if not first <= str(d.date)[:4] <= last]
+        out.append(Fold(i, (first, last), rest, held))
+    return out
+
+
 def subsample(docs: list[Document], fraction: float, seed: int) -> list[Document]:
     """A seeded share of the documents, keeping the share of positives (learning curves).
 
@@ -60,3 +127,51 @@ def subsample(docs: list[Document], fraction: float, seed: int) -> list[Document
     neg = [d for d in docs if not d.events]
     keep = rng.sample(pos, max(1, round(len(pos) * fraction))) + rng.sample(neg, round(len(neg) * fraction))
     return sorted(keep, key=lambda d: d.id)
+
+
+@dataclass
+class Split:
+    """What a training run learns from and what it is scored on.
+
+    ``heldout`` is None when nothing is held out (the shipped model learns from all gold);
+    ``kind`` says which: ``"dev"`` (data.dev), ``"fold"`` (cross-validation) or None.
+    """
+
+    train: list[Document]
+    heldout: list[Document] | None
+    kind: str | None
+    fold: Fold | None = None
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "train_docs": len(self.train),
+                               "train_events": sum(len(d.events) for d in self.train),
+                               "heldout_docs": len(self.heldout) if self.heldout is not None else 0}
+        if self.fold is not None:
+            out.update(self.fold.describe())
+        return out
+
+
+def load_split(data, seed: int) -> Split:
+    """The training documents and the held-out ones for a ``data`` config
+    (:class:`pipeline.config.DataConfig`).
+
+    - ``data.folds >= 2``: all of ``data.train`` (and ``data.dev``) cut into time blocks;
+      fold ``data.fold`` is held out;
+    - else ``data.dev`` (when set) is held out;
+    - ``data.fraction`` subsamples the training side (learning curves).
+
+    Raises:
+        MissingFileError, CorpusError: a file is missing or broken, a document is in both
+            splits, or (folds) a document has no date.
+        ConfigError: a fold number outside ``0 .. folds - 1``.
+    """
+    train = load_gold(data.train)
+    dev = load_gold(data.dev) if data.dev else None
+    if dev is not None:
+        check_disjoint(train, dev)
+    if data.folds:
+        if not 0 <= data.fold < data.folds:
+            raise ConfigError(f"data.fold={data.fold} is not one of 0 .. {data.folds - 1} (data.folds={data.folds})")
+        fold = time_folds(train + (dev or []), data.folds)[data.fold]
+        return Split(subsample(fold.train, data.fraction, seed), fold.heldout, "fold", fold)
+    return Split(subsample(train, data.fraction, seed), dev, "dev" if dev is not None else None)

@@ -95,3 +95,32 @@ def score_documents(gold: Sequence[Document], pred: Sequence[Document]) -> dict:
     ppos = {d.id for d in pred if d.events}
     out["document"] = prf(len(gpos & ppos), len(ppos), len(gpos))
     return out
+
+
+def trigger_form(text: str) -> str:
+    """A trigger's form: its text lower-cased, white space folded ("Persona non grata" ->
+    "persona non grata")."""
+    return " ".join(text.lower().split())
+
+
+def recall_by_trigger_form(gold: Sequence[Document], pred: Sequence[Document],
+                           min_count: int = 1) -> dict[str, dict[str, float]]:
+    """Trigger recall per form of the gold trigger (Tri-C: exact span), most frequent first.
+
+    Args:
+        gold, pred: documents with the same ids (predictions may lack a gold document:
+            its triggers count as missed).
+        min_count: leave out forms with fewer gold mentions.
+
+    Returns:
+        ``{form: {"gold": n, "found": k, "recall": k / n}}``.
+    """
+    found = {(d.id, e.trigger.start, e.trigger.end) for d in pred for e in d.events}
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for d in gold:
+        for key in {(e.trigger.start, e.trigger.end): e.trigger for e in d.events}.values():
+            c = counts[trigger_form(key.text)]
+            c[0] += 1
+            c[1] += (d.id, key.start, key.end) in found
+    rows = sorted(((f, n, k) for f, (n, k) in counts.items() if n >= min_count), key=lambda x: (-x[1], x[0]))
+    return {f: {"gold": n, "found": k, "recall": k / n} for f, n, k in rows}

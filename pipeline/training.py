@@ -1,11 +1,22 @@
 """The training loop: gold documents and a fresh model in, the fine-tuned model out.
 
-:func:`fit` runs a ``transformers.Trainer`` with the O tag down-weighted in the loss,
-the positives repeated, early stopping on dev seqeval F1 and checkpoints beside the
-output model, so that the same command resumes after an interrupt.
+A plain PyTorch loop, small enough to read in one sitting:
+
+- **each epoch draws its own training set**: every document with events
+  (``data.positive_repeat`` times; with augmentation on, the repeats are fresh
+  label-preserving variants, :mod:`pipeline.augment`) and a fresh seeded sample of
+  ``data.negatives_per_epoch`` documents without events (all of them when 0);
+- windows of similar length are batched together (dynamic padding);
+- cross-entropy with the O tag down-weighted (``trainer.o_weight``), AdamW, linear
+  warm-up then linear decay, gradient clipping at 1.0;
+- after each epoch an optional ``score(model)`` callback scores held-out documents; with
+  ``trainer.early_stopping_patience > 0`` the best epoch by Arg-C F1 is kept;
+- a checkpoint after each epoch beside the output model, so the same command resumes
+  after an interrupt (the epoch's data and dropout are seeded by epoch, so a resumed run
+  trains on what the uninterrupted one would have).
 
 Example:
-    >>> model = fit(model, tokenizer, train_docs, dev_docs, cfg, ckpt_dir)   # doctest: +SKIP
+    >>> result = fit(model, tokenizer, train_docs, data_cfg, trainer_cfg, ckpt_dir, stamp)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -13,81 +24,113 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
+import random
 import shutil
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
-from pipeline.encoding import BIO_LABELS, IGNORE, EncodeStats, encode_documents
+from pipeline.encoding import IGNORE, EncodeStats, Window, encode_document
 from pipeline.schema import Document
 
 log = logging.getLogger(__name__)
 
+STATE_FILE = "state.json"
+Scorer = Callable[[Any], dict[str, Any]]     # model -> scores as pipeline.scoring returns
+
 
 @dataclass
 class FitResult:
-    """What :func:`fit` returns: the trained model (in eval mode) and what it saw."""
+    """What :func:`fit` returns: the trained model (in eval mode) and how training went."""
 
     model: Any
-    train_windows: int
-    dev_windows: int
-    encode_stats: EncodeStats
-    resumed_from: str | None
+    history: list[dict[str, Any]] = field(default_factory=list)  # one entry per epoch
+    best_epoch: int | None = None
+    encode_stats: EncodeStats = field(default_factory=EncodeStats)
+    resumed_from: str | None = None
+    seconds: float = 0.0
 
 
-def windows_dataset(docs: Sequence[Document], tokenizer, max_length: int, stride: int):
-    """A ``datasets.Dataset`` of labelled windows, and the encoding report."""
-    from datasets import Dataset
-
-    windows, stats = encode_documents(docs, tokenizer, max_length=max_length, stride=stride,
-                                      with_labels=True)
-    rows = [{"input_ids": w.input_ids, "labels": w.labels} for w in windows]
-    return Dataset.from_list(rows), stats
+# ------------------------------------------------------------------------------ the data
 
 
-def seqeval_f1(eval_pred) -> dict[str, float]:
-    """seqeval strict micro F1 over words (the early-stopping metric)."""
-    import numpy as np
-    from seqeval.metrics import f1_score
-    from seqeval.scheme import IOB2
+def epoch_documents(docs: Sequence[Document], epoch: int, *, seed: int, positive_repeat: int,
+                    negatives_per_epoch: int, augmenter=None) -> list[Document]:
+    """The documents one epoch trains on (seeded by ``seed`` and ``epoch``).
 
-    logits, labels = eval_pred
-    pred = np.argmax(logits, axis=-1)
-    y_true, y_pred = [], []
-    for p_row, l_row in zip(pred, labels):
-        keep = l_row != IGNORE
-        y_true.append([BIO_LABELS[i] for i in l_row[keep]])
-        y_pred.append([BIO_LABELS[i] for i in p_row[keep]])
-    return {"f1": f1_score(y_true, y_pred, mode="strict", scheme=IOB2, zero_division=0)}
-
-
-def _weighted_trainer_class():
-    from transformers import Trainer
-
-    class WeightedTrainer(Trainer):
-        """Cross-entropy with a smaller weight on the O tag."""
-
-        def __init__(self, *args, o_weight: float = 1.0, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.o_weight = o_weight
-
-        def compute_loss(self, model, inputs, return_outputs=False, **kwargs):
-            import torch
-
-            labels = inputs.pop("labels")
-            outputs = model(**inputs)
-            logits = outputs.logits                       # (batch, tokens, labels)
-            weight = torch.ones(logits.shape[-1], device=logits.device)
-            weight[0] = self.o_weight                     # BIO_LABELS[0] == "O"
-            loss = torch.nn.functional.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
-                weight=weight, ignore_index=IGNORE)
-            return (loss, outputs) if return_outputs else loss
-
-    return WeightedTrainer
+    Positives appear ``positive_repeat`` times; with an ``augmenter``, every repeat after
+    the first is an augmented variant (the original where none can be made).  Negatives
+    are a fresh sample of ``negatives_per_epoch`` (all when 0 or more than there are).
+    """
+    rng = random.Random(f"{seed}:{epoch}")
+    pos = [d for d in docs if d.events]
+    neg = [d for d in docs if not d.events]
+    if 0 < negatives_per_epoch < len(neg):
+        neg = rng.sample(neg, negatives_per_epoch)
+    out = list(pos)
+    for _ in range(positive_repeat - 1):
+        out.extend((augmenter(d, rng) or d) if augmenter else d for d in pos)
+    return out + neg
 
 
-# ---------------------------------------------------------------------------- checkpoints
+def length_batches(windows: Sequence[Window], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Window indices in batches of similar length, in random order.
+
+    Windows are shuffled, cut into groups of 50 batches, sorted by length within each
+    group, and the batches shuffled: padding stays small and every epoch differs.
+    """
+    order = list(range(len(windows)))
+    rng.shuffle(order)
+    group = 50 * batch_size
+    batches = []
+    for g in range(0, len(order), group):
+        chunk = sorted(order[g:g + group], key=lambda i: -len(windows[i].input_ids))
+        batches.extend(chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def _window_cache(originals: Sequence[Document], tokenizer, data, stats: EncodeStats):
+    """``encode(docs) -> windows`` that encodes each original document once (and reports
+    its misaligned spans once); augmented variants are encoded as they come."""
+    known = {id(d) for d in originals}
+    cache: dict[int, list[Window]] = {}
+
+    def encode(docs: Sequence[Document]) -> list[Window]:
+        out: list[Window] = []
+        for d in docs:
+            if id(d) not in known:
+                out.extend(encode_document(d, tokenizer, max_length=data.max_length, stride=data.stride,
+                                           with_labels=True))
+                continue
+            if id(d) not in cache:
+                cache[id(d)] = encode_document(d, tokenizer, max_length=data.max_length, stride=data.stride,
+                                               with_labels=True, stats=stats)
+            out.extend(cache[id(d)])
+        return out
+
+    return encode
+
+
+def _collate(windows: Sequence[Window], idx: list[int], pad_id: int):
+    import torch
+
+    longest = max(len(windows[i].input_ids) for i in idx)
+    ids = torch.full((len(idx), longest), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(idx), longest), dtype=torch.long)
+    labels = torch.full((len(idx), longest), IGNORE, dtype=torch.long)
+    for row, i in enumerate(idx):
+        w = windows[i]
+        n = len(w.input_ids)
+        ids[row, :n] = torch.tensor(w.input_ids)
+        mask[row, :n] = 1
+        labels[row, :n] = torch.tensor(w.labels)
+    return ids, mask, labels
+
+
+# ------------------------------------------------------------------------------ checkpoints
 
 
 def fingerprint(resolved_config: dict[str, Any]) -> str:
@@ -96,75 +139,220 @@ def fingerprint(resolved_config: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(conf, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def last_checkpoint(ckpt_dir: Path) -> Path | None:
-    found = [p for p in ckpt_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
-    return max(found, key=lambda p: int(p.name.split("-")[-1])) if found else None
+def _save_checkpoint(ckpt_dir: Path, model, optimizer, scheduler, state: dict[str, Any],
+                     best_weights: dict | None) -> Path:
+    """Weights (safetensors), optimizer and schedule state (tensors only), and the loop's
+    state; written to a temporary folder and renamed, so a kill leaves the last one whole."""
+    import torch
+    from safetensors.torch import save_file
+
+    tmp = ckpt_dir / "checkpoint.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp / "model.safetensors"))
+    if best_weights is not None:
+        save_file(best_weights, str(tmp / "best.safetensors"))
+    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
+               tmp / "optimizer.pt")
+    (tmp / STATE_FILE).write_text(json.dumps(state, indent=1))
+    final = ckpt_dir / "checkpoint"
+    shutil.rmtree(final, ignore_errors=True)
+    tmp.rename(final)
+    return final
 
 
-def resume_point(ckpt_dir: Path, stamp_value: str) -> str | None:
-    """The checkpoint to resume from, or None; checkpoints of another config are set aside."""
-    stamp = ckpt_dir / "fingerprint.txt"
-    last = last_checkpoint(ckpt_dir)
-    if last and stamp.is_file() and stamp.read_text().strip() == stamp_value:
-        return str(last)
-    if ckpt_dir.exists():
-        log.warning("%s holds checkpoints of another configuration; starting afresh", ckpt_dir)
+def _load_checkpoint(ckpt_dir: Path, stamp: str) -> dict[str, Any] | None:
+    """The checkpoint's loop state when it belongs to this config; a checkpoint of another
+    config is removed."""
+    path = ckpt_dir / "checkpoint" / STATE_FILE
+    if not path.is_file():
+        if ckpt_dir.exists():
+            shutil.rmtree(ckpt_dir)
+        return None
+    try:
+        state = json.loads(path.read_text())
+    except (ValueError, OSError):
+        state = {}
+    if state.get("stamp") != stamp:
+        log.warning("%s holds a checkpoint of another configuration; starting afresh", ckpt_dir)
         shutil.rmtree(ckpt_dir)
-    ckpt_dir.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(stamp_value)
-    return None
+        return None
+    return state
+
+
+def _restore(ckpt_dir: Path, model, optimizer, scheduler) -> dict | None:
+    """Load weights and optimizer state (``weights_only``: tensors and plain values, never
+    arbitrary pickled objects); returns the best weights saved so far, if any."""
+    import torch
+    from safetensors.torch import load_file
+
+    ck = ckpt_dir / "checkpoint"
+    model.load_state_dict(load_file(str(ck / "model.safetensors")))
+    opt = torch.load(ck / "optimizer.pt", weights_only=True)
+    optimizer.load_state_dict(opt["optimizer"])
+    scheduler.load_state_dict(opt["scheduler"])
+    best = ck / "best.safetensors"
+    return load_file(str(best)) if best.is_file() else None
 
 
 # ------------------------------------------------------------------------------ the loop
 
 
-def fit(model, tokenizer, train_docs: Sequence[Document], dev_docs: Sequence[Document], data, trainer,
-        ckpt_dir: Path, stamp: str, callbacks: Sequence = ()) -> FitResult:
-    """Fine-tune ``model`` on ``train_docs``, keeping the best epoch on ``dev_docs``.
+def _optimizer(model, trainer):
+    import torch
+
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        (no_decay if p.ndim < 2 or "LayerNorm" in name or name.endswith(".bias") else decay).append(p)
+    return torch.optim.AdamW([{"params": decay, "weight_decay": trainer.weight_decay},
+                              {"params": no_decay, "weight_decay": 0.0}], lr=trainer.learning_rate)
+
+
+def _schedule(optimizer, total_steps: int, warmup_ratio: float):
+    import torch
+
+    warmup = max(1, math.ceil(total_steps * warmup_ratio))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def fit(model, tokenizer, train_docs: Sequence[Document], data, trainer, ckpt_dir: Path | None,
+        stamp: str, *, score: Scorer | None = None, augmenter=None,
+        on_checkpoint: Callable[[Path], None] | None = None, show_progress: bool = True) -> FitResult:
+    """Fine-tune ``model`` on ``train_docs``.
 
     Args:
         model, tokenizer: a token-classification model with the schema's labels.
-        train_docs, dev_docs: gold documents.
-        data: the ``data`` config (windows, positive repeats).
+        train_docs: gold documents (plus silver or augmented ones the caller adds).
+        data: the ``data`` config (windows, positive repeats, negatives per epoch).
         trainer: the ``trainer`` config (epochs, batch size, learning rate, O weight, ...).
-        ckpt_dir: where epoch checkpoints go (resumed from when ``stamp`` matches).
+        ckpt_dir: where the epoch checkpoint goes (resumed from when ``stamp`` matches);
+            None for no checkpoints.
         stamp: the run's config fingerprint (:func:`fingerprint`).
-        callbacks: extra ``transformers.TrainerCallback`` objects.
+        score: ``score(model) -> scores`` run after each epoch (held-out documents); its
+            Arg-C F1 picks the best epoch when ``trainer.early_stopping_patience > 0``.
+        augmenter: ``augmenter(doc, rng) -> Document | None`` for the positive repeats.
+        on_checkpoint: called with the checkpoint folder after each save (tests).
+        show_progress: one progress bar over steps, and a line per epoch.
 
     Raises:
         KeyboardInterrupt: on Ctrl-C, saying where the last finished epoch is saved.
     """
-    from transformers import DataCollatorForTokenClassification, EarlyStoppingCallback, TrainingArguments
+    import torch
+    from tqdm.auto import tqdm
 
-    # Nine in ten documents have no event: repeating the positives keeps the tagger from
-    # settling on all-O for many epochs.
-    repeated = list(train_docs) + [d for d in train_docs if d.events] * (data.positive_repeat - 1)
-    train_ds, stats = windows_dataset(repeated, tokenizer, data.max_length, data.stride)
-    dev_ds, _ = windows_dataset(dev_docs, tokenizer, data.max_length, data.stride)
-    log.info("train: %d documents -> %d windows; dev: %d documents -> %d windows",
-             len(train_docs), len(train_ds), len(dev_docs), len(dev_ds))
+    t0 = time.perf_counter()
     t = trainer
-    args = TrainingArguments(
-        output_dir=str(ckpt_dir), num_train_epochs=t.epochs, max_steps=t.max_steps,
-        per_device_train_batch_size=t.batch_size, per_device_eval_batch_size=t.eval_batch_size,
-        learning_rate=t.learning_rate, weight_decay=t.weight_decay, warmup_ratio=t.warmup_ratio,
-        eval_strategy="epoch", save_strategy="epoch", save_total_limit=2,
-        load_best_model_at_end=True, metric_for_best_model="f1", greater_is_better=True,
-        seed=t.seed, data_seed=t.seed, report_to=[], logging_strategy="epoch",
-        save_safetensors=True, dataloader_num_workers=0, group_by_length=True,
-    )
-    hf_trainer = _weighted_trainer_class()(
-        o_weight=t.o_weight, model=model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
-        data_collator=DataCollatorForTokenClassification(tokenizer), compute_metrics=seqeval_f1,
-        callbacks=[EarlyStoppingCallback(early_stopping_patience=t.early_stopping_patience), *callbacks],
-    )
-    resume = resume_point(ckpt_dir, stamp)
-    if resume:
-        log.info("resuming from %s (same config, interrupted earlier)", resume)
+    epochs = int(math.ceil(t.epochs))
+    pad_id = model.config.pad_token_id or 0
+    plan = lambda e: epoch_documents(train_docs, e, seed=t.seed, positive_repeat=data.positive_repeat,  # noqa: E731
+                                     negatives_per_epoch=data.negatives_per_epoch, augmenter=augmenter)
+    stats = EncodeStats()
+    encode = _window_cache(train_docs, tokenizer, data, stats)
+    first = encode(plan(0))
+    if stats.misaligned:
+        log.warning("%d span(s) do not start or end on a token boundary and are labelled on the "
+                    "words they touch, e.g. %s", len(stats.misaligned), stats.misaligned[:3])
+    steps_per_epoch = math.ceil(len(first) / t.batch_size)
+    total = steps_per_epoch * epochs if t.max_steps <= 0 else min(t.max_steps, steps_per_epoch * epochs)
+    optimizer = _optimizer(model, t)
+    scheduler = _schedule(optimizer, total, t.warmup_ratio)
+    weight = torch.ones(model.config.num_labels)
+    weight[0] = t.o_weight                                  # BIO_LABELS[0] == "O"
+
+    state = {"stamp": stamp, "epoch": 0, "step": 0, "history": [], "best": None, "best_epoch": None}
+    best_weights, resumed = None, None
+    if ckpt_dir is not None:
+        saved = _load_checkpoint(ckpt_dir, stamp)
+        if saved:
+            best_weights = _restore(ckpt_dir, model, optimizer, scheduler)
+            state, resumed = saved, str(ckpt_dir / "checkpoint")
+            log.info("resuming after epoch %d from %s (same config, interrupted earlier)", state["epoch"], resumed)
+        ckpt_dir.mkdir(parents=True, exist_ok=True)
+
+    bar = tqdm(total=total, initial=state["step"], unit="step", desc="expel-train", dynamic_ncols=True,
+               disable=not show_progress, leave=False)
+    patience = t.early_stopping_patience if score is not None else 0
     try:
-        hf_trainer.train(resume_from_checkpoint=resume)
+        for epoch in range(state["epoch"], epochs):
+            if state["step"] >= total or (patience and _stale(state, patience)):
+                break
+            torch.manual_seed(t.seed * 1000 + epoch)                # dropout, seeded per epoch
+            windows = first if epoch == 0 else encode(plan(epoch))
+            losses = _train_epoch(model, windows, optimizer, scheduler, weight, pad_id, t, state,
+                                  total, random.Random(f"{t.seed}:{epoch}:batches"), bar)
+            entry: dict[str, Any] = {"epoch": epoch + 1, "loss": round(sum(losses) / max(1, len(losses)), 4),
+                                     "windows": len(windows), "seconds": round(time.perf_counter() - t0, 1)}
+            if score is not None:
+                model.eval()
+                entry["scores"] = _brief(score(model))
+                if state["best"] is None or entry["scores"]["argument"] > state["best"]:
+                    state["best"], state["best_epoch"] = entry["scores"]["argument"], epoch + 1
+                    if patience:
+                        best_weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            state["history"].append(entry)
+            state["epoch"] = epoch + 1
+            if show_progress:
+                bar.write(_epoch_line(entry))
+            if ckpt_dir is not None:
+                path = _save_checkpoint(ckpt_dir, model, optimizer, scheduler, state, best_weights)
+                if on_checkpoint:
+                    on_checkpoint(path)
     except KeyboardInterrupt:
-        last = last_checkpoint(ckpt_dir)
-        where = f"the last finished epoch is saved in {last}" if last else "no epoch had finished"
+        bar.close()
+        where = (f"the last finished epoch ({state['epoch']}) is saved in {ckpt_dir / 'checkpoint'}"
+                 if ckpt_dir is not None and (ckpt_dir / "checkpoint").is_dir() else "no epoch had finished")
         raise KeyboardInterrupt(f"training interrupted; {where}. Run the same command again to resume.") from None
-    return FitResult(hf_trainer.model.eval(), len(train_ds), len(dev_ds), stats, resume)
+    bar.close()
+    if patience and best_weights is not None:
+        model.load_state_dict(best_weights)
+        log.info("kept epoch %s (best held-out Arg-C F1 %.3f)", state["best_epoch"], state["best"])
+    return FitResult(model.eval(), state["history"], state["best_epoch"] if patience else None,
+                     stats, resumed, time.perf_counter() - t0)
+
+
+def _stale(state: dict[str, Any], patience: int) -> bool:
+    return state["best_epoch"] is not None and state["epoch"] - state["best_epoch"] >= patience
+
+
+def _train_epoch(model, windows, optimizer, scheduler, weight, pad_id, t, state, total, rng, bar) -> list[float]:
+    import torch
+
+    model.train()
+    losses = []
+    for idx in length_batches(windows, t.batch_size, rng):
+        if state["step"] >= total:
+            break
+        ids, mask, labels = _collate(windows, idx, pad_id)
+        logits = model(input_ids=ids, attention_mask=mask).logits        # (batch, tokens, labels)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
+                                                 weight=weight, ignore_index=IGNORE)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        state["step"] += 1
+        losses.append(float(loss.detach()))
+        bar.update(1)
+        bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
+    return losses
+
+
+def _brief(scores: dict[str, Any]) -> dict[str, float]:
+    """Tri-C, Arg-C and Arg-C+ F1 of a score dict (the per-epoch table)."""
+    return {k: round(scores[k]["f1"], 4) for k in ("trigger", "argument", "argument_attached")}
+
+
+def _epoch_line(entry: dict[str, Any]) -> str:
+    s = entry.get("scores")
+    figures = (f" | held-out Tri-C {s['trigger']:.3f}  Arg-C {s['argument']:.3f}  Arg-C+ "
+               f"{s['argument_attached']:.3f}") if s else ""
+    return f"epoch {entry['epoch']:>2}  loss {entry['loss']:.4f}  ({entry['seconds']:.0f} s){figures}"

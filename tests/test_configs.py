@@ -33,7 +33,11 @@ def test_evaluate_and_predict_compose():
 
 def test_default_data_files_exist():
     obj = OmegaConf.to_object(compose("train"))
-    for p in [*obj.data.train, obj.data.dev]:
+    assert obj.data.dev is None                     # the shipped model learns from all gold
+    assert {"data/gold/train.jsonl", "data/gold/dev.jsonl"} <= set(obj.data.train)
+    held = OmegaConf.to_object(compose("train", ["data=heldout"]))
+    assert "data/gold/dev.jsonl" not in held.data.train
+    for p in [*obj.data.train, held.data.dev]:
         assert (ROOT / p).is_file(), p
 
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from transformers import TrainerCallback
 
 from pipeline.config import compose_config
 from pipeline.stages import train
 
 
-class InterruptAfterFirstSave(TrainerCallback):
-    def on_save(self, args, state, control, **kwargs):
-        raise KeyboardInterrupt
+def interrupt_after_first_save(path):
+    raise KeyboardInterrupt
 
 
 @pytest.mark.slow
@@ -20,11 +18,12 @@ def test_interrupted_training_resumes(tmp_path):
                  "trainer.early_stopping_patience=5"]
     cfg = compose_config("train", overrides)
     with pytest.raises(KeyboardInterrupt, match="Run the same command again to resume"):
-        train(cfg, tmp_path / "run1", callbacks=[InterruptAfterFirstSave()])
-    assert list((tmp_path / "model.checkpoints").glob("checkpoint-*"))
+        train(cfg, tmp_path / "run1", on_checkpoint=interrupt_after_first_save)
+    assert (tmp_path / "model.checkpoints" / "checkpoint" / "model.safetensors").is_file()
     assert not (tmp_path / "model").exists()
     res = train(compose_config("train", overrides), tmp_path / "run2")
-    assert res["resumed_from"] and "checkpoint-" in res["resumed_from"]
+    assert res["resumed_from"] and res["resumed_from"].endswith("checkpoint")
+    assert [e["epoch"] for e in res["epochs"]] == [1, 2, 3]
     assert (tmp_path / "model" / "model.safetensors").is_file()
     assert not (tmp_path / "model.checkpoints").exists()
 
@@ -33,7 +32,7 @@ def test_interrupted_training_resumes(tmp_path):
 def test_checkpoints_of_another_config_are_not_resumed(tmp_path):
     base = ["experiment=tiny", f"output_dir={tmp_path}/model", "trainer.epochs=2"]
     with pytest.raises(KeyboardInterrupt):
-        train(compose_config("train", base), tmp_path / "r1", callbacks=[InterruptAfterFirstSave()])
+        train(compose_config("train", base), tmp_path / "r1", on_checkpoint=interrupt_after_first_save)
     res = train(compose_config("train", base + ["trainer.seed=99"]), tmp_path / "r2")
     assert res["resumed_from"] is None
 

@@ -472,6 +472,21 @@ def _lexicon() -> dict[str, tuple[str, str]]:
 
 
 @lru_cache(maxsize=1)
+def surface_forms() -> dict[str, dict[str, list[str]]]:
+    """``{code: {kind: [forms]}}``: every name, demonym, capital, government and
+    organisation form the tables know for a code, table order kept (first = usual form).
+
+    Example:
+        >>> surface_forms()["POL"]["demonym"][:1]
+        ['Polish']
+    """
+    out: dict[str, dict[str, list[str]]] = {}
+    for form, (code, kind) in _lexicon().items():
+        out.setdefault(code, {}).setdefault(kind, []).append(form)
+    return out
+
+
+@lru_cache(maxsize=1)
 def _pattern() -> re.Pattern:
     # Longest forms first so that "North Korea" wins over "Korea" and
     # "Guinea-Bissau" over "Guinea" at the same position.

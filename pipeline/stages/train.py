@@ -1,35 +1,46 @@
 """The train stage: gold documents in, a saved model directory out.
 
 ``train(cfg, run_dir)`` is a plain function; ``pipeline.cli`` wraps it for Hydra.  The
-work is done by library modules: :mod:`pipeline.corpus` reads the splits,
-:mod:`pipeline.training` fine-tunes, :mod:`pipeline.evaluation` scores dev and measures
-the faster precisions, :mod:`pipeline.batch.docfilter` trains the document filter.
+work is done by library modules: :mod:`pipeline.corpus` reads the split (held-out dev, a
+cross-validation fold, or nothing held out), :mod:`pipeline.training` fine-tunes,
+:mod:`pipeline.evaluation` scores and measures the faster precisions,
+:mod:`pipeline.batch.docfilter` trains the document filter.
+
+What the run scored goes into its directory: ``scores.json`` (with ``in_sample``),
+``epochs.json`` (loss and held-out figures per epoch), ``split.json`` and, when something
+was held out, ``heldout_predictions.jsonl`` (what a cross-validation report pools).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
 import shutil
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable
 
 from pipeline.config import TrainConfig
 
 log = logging.getLogger(__name__)
 
+PRECISION_SAMPLE = 400   # documents the precision check scores on when nothing is held out
 
-def train(cfg: TrainConfig, run_dir: str | Path, callbacks: Sequence = ()) -> dict[str, Any]:
-    """Fine-tune the tagger on the gold training documents, pick the best epoch on dev.
+
+def train(cfg: TrainConfig, run_dir: str | Path,
+          on_checkpoint: Callable[[Path], None] | None = None) -> dict[str, Any]:
+    """Fine-tune the tagger on gold documents; score what was held out (or, with nothing
+    held out, the training documents themselves, in-sample).
 
     Args:
         cfg: the resolved train config.
-        run_dir: this run's own directory (checkpoints, resolved config, logs).
-        callbacks: extra ``transformers.TrainerCallback`` objects (logging, tests).
+        run_dir: this run's own directory (scores, epochs, predictions, resolved config).
+        on_checkpoint: called with the checkpoint folder after each epoch (tests).
 
     Returns:
-        ``{"model_dir", "dev_scores", "train_docs", "dev_docs", "misaligned_spans",
-        "resumed_from", "doc_filter"}``.
+        ``{"model_dir", "scores", "in_sample", "scored_on", "split", "train_docs",
+        "scored_docs", "epochs", "misaligned_spans", "resumed_from", "doc_filter",
+        "seconds"}``; ``model_dir`` and ``doc_filter`` are None when not saved / trained.
 
     Raises:
         MissingFileError: a gold file is missing.
@@ -38,48 +49,94 @@ def train(cfg: TrainConfig, run_dir: str | Path, callbacks: Sequence = ()) -> di
     """
     import torch
 
-    from pipeline.corpus import check_disjoint, load_gold, subsample
-    from pipeline.evaluation import measure_precision_cost, predict_and_score
-    from pipeline.model_card import write_model_card
-    from pipeline.modeling import make_model, save_model
+    from pipeline.corpus import load_split
+    from pipeline.evaluation import predict_and_score
+    from pipeline.formats.jsonl import write_events_jsonl
+    from pipeline.modeling import make_model
     from pipeline.tagger import Tagger, resolve_settings
-    from pipeline.tagger.precision import write_check
     from pipeline.training import fingerprint, fit
 
     settings = resolve_settings(cfg.tagger, None)        # a bad value fails before training
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    # Checkpoints live beside the output model, so that the same command finds them
-    # again after an interrupt even though Hydra gives every run a new directory.
-    ckpt_dir = Path(f"{cfg.output_dir}.checkpoints") if cfg.output_dir else run_dir / "checkpoints"
     resolved = _resolved(cfg)
-    train_docs = subsample(load_gold(cfg.data.train), cfg.data.fraction, cfg.trainer.seed)
-    dev_docs = load_gold(cfg.data.dev)
-    check_disjoint(train_docs, dev_docs)
+    split = load_split(cfg.data, cfg.trainer.seed)
     if cfg.trainer.threads > 0:
         torch.set_num_threads(cfg.trainer.threads)
     model, tokenizer = make_model(cfg.model.encoder, cfg.trainer.seed)
-    fitted = fit(model, tokenizer, train_docs, dev_docs, cfg.data, cfg.trainer, ckpt_dir,
-                 fingerprint(resolved), callbacks)
+
+    def score(m) -> dict[str, Any]:
+        return predict_and_score(Tagger(m, tokenizer, settings), split.heldout)[0]
+
+    wants_scores = split.heldout is not None and (cfg.trainer.score_each_epoch
+                                                  or cfg.trainer.early_stopping_patience > 0)
+    # Checkpoints live beside the output model, so that the same command finds them
+    # again after an interrupt even though Hydra gives every run a new directory.
+    ckpt_dir = Path(f"{cfg.output_dir}.checkpoints") if cfg.output_dir else run_dir / "checkpoints"
+    fitted = fit(model, tokenizer, split.train, cfg.data, cfg.trainer, ckpt_dir, fingerprint(resolved),
+                 score=score if wants_scores else None, augmenter=_augmenter(cfg),
+                 on_checkpoint=on_checkpoint)
 
     tagger = Tagger(fitted.model, tokenizer, settings)
-    dev_scores, _ = predict_and_score(tagger, dev_docs)
+    in_sample = split.heldout is None
+    scored = split.train if in_sample else split.heldout
+    scores, pred = predict_and_score(tagger, scored)
+    scored_on = ("the training documents (in-sample)" if in_sample else
+                 f"held-out {'dev' if split.kind == 'dev' else 'fold ' + str(cfg.data.fold)}")
+    (run_dir / "scores.json").write_text(json.dumps(scores | {"in_sample": in_sample}, indent=2))
+    (run_dir / "epochs.json").write_text(json.dumps(fitted.history, indent=1))
+    (run_dir / "split.json").write_text(json.dumps(split.describe(), indent=1))
+    if not in_sample:
+        write_events_jsonl(pred, str(run_dir / "heldout_predictions.jsonl"))
+
+    model_dir, doc_filter = None, None
+    if cfg.save_model:
+        out_dir = Path(cfg.output_dir) if cfg.output_dir else run_dir / "model"
+        info = {"config": resolved, "dev_scores": scores, "in_sample": in_sample, "scored_on": scored_on,
+                "train_docs": len(split.train), "dev_docs": len(scored),
+                "train_ids": sorted(d.id for d in split.train), "best_epoch": fitted.best_epoch,
+                "window": {"max_length": cfg.data.max_length, "stride": cfg.data.stride},
+                "linking": settings.linking, "decoding": settings.decoding, "reason": settings.reason}
+        if cfg.doc_filter:
+            info["doc_filter"] = doc_filter = _train_doc_filter(cfg, split.train, split.heldout, out_dir)
+        _save(tagger, scores, scored, in_sample, info, out_dir, cfg)
+        model_dir = str(out_dir)
+    shutil.rmtree(ckpt_dir, ignore_errors=True)  # the run is finished; checkpoints are ~250 MB
+    return {"model_dir": model_dir, "scores": scores, "in_sample": in_sample, "scored_on": scored_on,
+            "split": split.describe(), "train_docs": len(split.train), "scored_docs": len(scored),
+            "epochs": fitted.history, "best_epoch": fitted.best_epoch,
+            "misaligned_spans": len(fitted.encode_stats.misaligned), "resumed_from": fitted.resumed_from,
+            "doc_filter": doc_filter, "seconds": round(fitted.seconds, 1)}
+
+
+def _augmenter(cfg: TrainConfig):
+    if not cfg.augment.enabled:
+        return None
+    from pipeline.augment import Augmenter
+
+    return Augmenter(cfg.augment)
+
+
+def _save(tagger, scores, scored, in_sample: bool, info: dict[str, Any], out_dir: Path, cfg: TrainConfig) -> None:
+    """Weights, tokenizer, info, the precision measurement and the model card."""
+    from pipeline.evaluation import measure_precision_cost
+    from pipeline.model_card import write_model_card
+    from pipeline.modeling import save_model
+    from pipeline.tagger.precision import write_check
+
     # Dev F1 in the faster precisions too: expel-predict uses one only if no F1 drops > 1 point.
-    precision_check = measure_precision_cost(tagger, dev_docs, dev_scores)
-    out_dir = Path(cfg.output_dir) if cfg.output_dir else run_dir / "model"
-    info = {"config": resolved, "dev_scores": dev_scores, "train_docs": len(train_docs),
-            "dev_docs": len(dev_docs), "window": {"max_length": cfg.data.max_length,
-                                                  "stride": cfg.data.stride},
-            "linking": settings.linking, "decoding": settings.decoding, "reason": settings.reason}
-    info["doc_filter"] = _train_doc_filter(cfg, train_docs, dev_docs, out_dir)
-    save_model(fitted.model, tokenizer, out_dir, info)
-    write_check(out_dir, precision_check | {"dev": cfg.data.dev})
+    # With nothing held out it is measured in-sample, on the positives and a sample of the rest.
+    docs, fp32 = scored, scores
+    if in_sample and len(scored) > PRECISION_SAMPLE:
+        pos = [d for d in scored if d.events]
+        neg = [d for d in scored if not d.events]
+        docs, fp32 = pos + random.Random(cfg.trainer.seed).sample(neg, max(0, PRECISION_SAMPLE - len(pos))), None
+    save_model(tagger.base_model, tagger.tokenizer, out_dir, info)
+    if cfg.measure_precision:
+        check = measure_precision_cost(tagger, docs, fp32)
+        write_check(out_dir, check | {"scored_on": info["scored_on"], "documents": len(docs),
+                                      "in_sample": in_sample})
     write_model_card(out_dir, info)
-    shutil.rmtree(ckpt_dir, ignore_errors=True)  # the model is saved; checkpoints are ~200 MB
-    (run_dir / "dev_scores.json").write_text(json.dumps(dev_scores, indent=2))
-    return {"model_dir": str(out_dir), "dev_scores": dev_scores, "train_docs": len(train_docs),
-            "dev_docs": len(dev_docs), "misaligned_spans": len(fitted.encode_stats.misaligned),
-            "resumed_from": fitted.resumed_from, "doc_filter": info["doc_filter"]}
 
 
 def _resolved(cfg: TrainConfig) -> dict[str, Any]:
@@ -88,8 +145,9 @@ def _resolved(cfg: TrainConfig) -> dict[str, Any]:
     return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True)  # type: ignore[return-value]
 
 
-def _train_doc_filter(cfg: TrainConfig, train_docs, dev_docs, out_dir: Path) -> dict[str, Any]:
-    """Train the cascade's document filter beside the model; report its recall on dev."""
+def _train_doc_filter(cfg: TrainConfig, train_docs, heldout, out_dir: Path) -> dict[str, Any]:
+    """Train the cascade's document filter beside the model; its recall on the held-out
+    documents when there are some (else its own cross-validated recall on the training set)."""
     from pipeline.batch.docfilter import DocFilter, filter_recall, train_filter
 
     background = cfg.data.filter_background
@@ -98,9 +156,12 @@ def _train_doc_filter(cfg: TrainConfig, train_docs, dev_docs, out_dir: Path) -> 
                     "gold documents only and will pass more ordinary news", background)
         background = None
     res = train_filter(train_docs, out_dir, background=background, seed=cfg.trainer.seed)
-    dev = filter_recall(DocFilter.load(res["path"]), dev_docs)
-    log.info("document filter: dev recall %.3f on %d event documents, %.1f%% of dev negatives pass",
-             dev["recall"], dev["positives"], 100 * dev["negative_pass_rate"])
-    return {"threshold": res["threshold"], "background": res.get("background", 0),
-            "dev_recall": dev["recall"], "dev_missed": dev["missed"],
-            "dev_negative_pass_rate": dev["negative_pass_rate"]}
+    out = {"threshold": res["threshold"], "background": res.get("background", 0),
+           "cv_recall": res["cv_recall"], "cv_negative_pass_rate": res["cv_negative_pass_rate"]}
+    if heldout:
+        dev = filter_recall(DocFilter.load(res["path"]), heldout)
+        log.info("document filter: held-out recall %.3f on %d event documents, %.1f%% of held-out "
+                 "negatives pass", dev["recall"], dev["positives"], 100 * dev["negative_pass_rate"])
+        out.update(dev_recall=dev["recall"], dev_missed=dev["missed"],
+                   dev_negative_pass_rate=dev["negative_pass_rate"])
+    return out

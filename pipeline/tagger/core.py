@@ -116,6 +116,10 @@ class Tagger:
         out = []
         for doc, spans in zip(docs, self.predict_spans(docs)):
             events = link(doc.text, spans, strategy=self.settings.linking)
+            if self.settings.consistency:
+                from pipeline.consistency import consistent_events
+
+                events = consistent_events(doc.text, events)
             out.append(Document(id=doc.id, text=doc.text, events=events, meta=dict(doc.meta)))
         return out
 

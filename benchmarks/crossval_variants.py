@@ -1,0 +1,93 @@
+"""Decoding-time variants on the same cross-validation folds, without retraining.
+
+Each fold job of ``expel-train experiment=crossval`` keeps its model; this script loads
+every fold's model, tags that fold's held-out documents again with tagger overrides, and
+reports each variant beside the run as trained (mean ± std over folds, pooled, per role
+and per trigger form; see ``pipeline/crossval.py``).
+
+Usage:
+    python benchmarks/crossval_variants.py outputs/train-multirun/<time> \\
+        tagger.consistency=true "tagger.reason=model" "tagger.consistency=true tagger.decoding=argmax"
+
+Each argument after the folder is one variant: space-separated ``tagger.KEY=VALUE``
+overrides.  Results go to ``<folder>/variants/`` (``crossval.md`` and ``.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from pipeline.config import TaggerConfig  # noqa: E402
+from pipeline.crossval import FoldRun, collect, gold_by_id, plot_curves, render_markdown, summarise  # noqa: E402
+from pipeline.evaluation import predict_and_score  # noqa: E402
+from pipeline.formats.jsonl import read_events_jsonl, write_events_jsonl  # noqa: E402
+from pipeline.tagger import Tagger, resolve_settings  # noqa: E402
+
+
+def parse_variant(text: str) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for item in text.split():
+        key, _, value = item.partition("=")
+        name = key.removeprefix("tagger.")
+        if name not in TaggerConfig.__dataclass_fields__:
+            raise SystemExit(f"error: {key!r} is not a tagger setting ({', '.join(TaggerConfig.__dataclass_fields__)})")
+        kind = type(getattr(TaggerConfig(), name))
+        out[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+    return out
+
+
+def rerun(run: FoldRun, name: str, changes: dict[str, object]) -> FoldRun:
+    """The fold's held-out documents tagged again by its saved model with ``changes``."""
+    model_dir = run.path / "model"
+    if not (model_dir / "model.safetensors").is_file():
+        raise SystemExit(f"error: {run.path} has no saved model; run the sweep with save_model=true "
+                         "(experiment=crossval does)")
+    t = run.config["tagger"]
+    base = TaggerConfig(**{k: v for k, v in t.items() if k in TaggerConfig.__dataclass_fields__})
+    tagger = Tagger.from_dir(str(model_dir), resolve_settings(replace(base, **changes), model_dir))
+    by_id = gold_by_id(run.config)
+    gold = [by_id[d.id] for d in read_events_jsonl(str(run.path / "heldout_predictions.jsonl"))]
+    scores, pred = predict_and_score(tagger, gold)
+    out = run.path / "variants" / name.replace(" ", "_").replace("/", "-")
+    out.mkdir(parents=True, exist_ok=True)
+    write_events_jsonl(pred, str(out / "heldout_predictions.jsonl"))
+    (out / "scores.json").write_text(json.dumps(scores, indent=1))
+    return FoldRun(out, f"{run.recipe} + {name}", run.fold, run.config, scores, [], None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("multirun_dir")
+    ap.add_argument("variants", nargs="+", help='e.g. "tagger.consistency=true"')
+    a = ap.parse_args(argv)
+    runs = collect(a.multirun_dir)
+    all_runs = list(runs)
+    for text in a.variants:
+        changes = parse_variant(text)
+        for r in runs:
+            all_runs.append(rerun(r, text, changes))
+            print(f"{text}: fold {r.fold} done", flush=True)
+    recipes: dict[str, list[FoldRun]] = {}
+    for r in all_runs:
+        recipes.setdefault(r.recipe, []).append(r)
+    summary = {name: summarise(group) for name, group in recipes.items()}
+    out = Path(a.multirun_dir) / "variants"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "crossval.json").write_text(json.dumps(summary, indent=1))
+    plot_curves({k: v for k, v in summary.items() if v["curves"]}, out / "crossval_curves.png")
+    md = out / "crossval.md"
+    md.write_text(render_markdown(summary, runs))
+    print(md.read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""The cross-validation report: mean and spread over time-blocked folds, pooled figures,
+recall per trigger form and per-epoch curves, for each recipe of a multirun.
+
+A sweep such as ``expel-train experiment=crossval trainer.epochs=8,12`` has one job per
+(recipe, fold); jobs are grouped by their overrides without ``data.fold``.  For each
+recipe the report gives
+
+- mean ± standard deviation (n - 1) over folds of Tri-C, Arg-C, Arg-C+ and per-role
+  Arg-C F1 (each fold scored on its own held-out block of years);
+- the same scores pooled: every gold document is held out exactly once, so the held-out
+  predictions of all folds together are scored as one corpus;
+- trigger recall per form (lower-cased trigger text) on the pooled predictions;
+- held-out Arg-C and Tri-C after each epoch, mean over folds (``crossval_curves.png``),
+  which is how the shipped epoch count is chosen.
+
+Example:
+    >>> md = write_crossval_report("outputs/train-multirun/2026-12-02_10-00-00")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from pipeline.errors import MissingFileError
+from pipeline.schema import ROLES, Document
+from pipeline.scoring import lookup, recall_by_trigger_form, score_documents
+
+MAIN = {"Tri-C": ("trigger", "f1"), "Arg-C": ("argument", "f1"), "Arg-C+": ("argument_attached", "f1")}
+ROLE_ROWS = {f"{r} (Arg-C)": ("per_role", r, "f1") for r in ROLES}
+MIN_FORM = 3            # trigger forms with at least this many gold mentions are reported
+
+
+@dataclass
+class FoldRun:
+    """One finished job: a fold of one recipe."""
+
+    path: Path
+    recipe: str
+    fold: int
+    config: dict[str, Any]
+    scores: dict[str, Any]
+    epochs: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float | None = None
+
+
+def _recipe(overrides: Sequence[str]) -> str:
+    kept = [o for o in overrides if not o.startswith(("data.fold=", "experiment=", "hydra."))]
+    return " ".join(sorted(kept)) or "(default recipe)"
+
+
+def collect(multirun_dirs: str | Path | Sequence[str | Path]) -> list[FoldRun]:
+    """The finished cross-validation jobs under one or more sweep folders (``scores.json``
+    that is not in-sample, with Hydra's ``.hydra/config.yaml``).  With several folders,
+    each recipe's name starts with its folder's name.
+
+    Raises:
+        MissingFileError: a folder is missing, or none holds a finished fold.
+    """
+    roots = [Path(multirun_dirs)] if isinstance(multirun_dirs, (str, Path)) else [Path(p) for p in multirun_dirs]
+    runs = []
+    for root in roots:
+        if not root.is_dir():
+            raise MissingFileError(f"multirun directory {str(root)!r} not found; pass the folder Hydra "
+                                   "printed for the sweep (outputs/train-multirun/<date>)")
+        prefix = f"{root.name}: " if len(roots) > 1 else ""
+        runs.extend(_collect_one(root, prefix))
+    if not runs:
+        raise MissingFileError(f"no finished cross-validation fold under {', '.join(map(str, roots))}: expected "
+                               "job folders with scores.json and .hydra/config.yaml (expel-train experiment=crossval)")
+    return runs
+
+
+def _collect_one(root: Path, prefix: str) -> list[FoldRun]:
+    import yaml
+
+    runs = []
+    for scores_file in sorted(root.rglob("scores.json")):
+        job = scores_file.parent
+        cfg_file, ov_file = job / ".hydra" / "config.yaml", job / ".hydra" / "overrides.yaml"
+        scores = json.loads(scores_file.read_text(encoding="utf-8"))
+        if not cfg_file.is_file() or scores.get("in_sample"):
+            continue
+        cfg = _resolved_yaml(cfg_file)
+        if not cfg.get("data", {}).get("folds"):
+            continue
+        overrides = yaml.safe_load(ov_file.read_text(encoding="utf-8")) if ov_file.is_file() else []
+        epochs_file = job / "epochs.json"
+        epochs = json.loads(epochs_file.read_text()) if epochs_file.is_file() else []
+        runs.append(FoldRun(job, prefix + _recipe([str(o) for o in overrides or []]), int(cfg["data"]["fold"]),
+                            cfg, scores, epochs, epochs[-1]["seconds"] if epochs else None))
+    return runs
+
+
+def _resolved_yaml(path: Path) -> dict[str, Any]:
+    """A job's saved config with its interpolations (``${data.max_length}``) resolved."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(OmegaConf.load(path), resolve=True) or {}  # type: ignore[return-value]
+
+
+def _mean_std(values: Sequence[float]) -> dict[str, float]:
+    n = len(values)
+    mean = sum(values) / n
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
+    return {"mean": mean, "std": std, "n": n, "min": min(values), "max": max(values)}
+
+
+def gold_by_id(cfg: dict[str, Any]) -> dict[str, Document]:
+    from pipeline.corpus import load_gold
+
+    files = list(cfg["data"]["train"]) + ([cfg["data"]["dev"]] if cfg["data"].get("dev") else [])
+    return {d.id: d for d in load_gold(files)}
+
+
+def pooled(runs: Sequence[FoldRun]) -> tuple[list[Document], list[Document]]:
+    """Gold and held-out predictions of all folds of one recipe, as one corpus."""
+    from pipeline.formats.jsonl import read_events_jsonl
+
+    by_id = gold_by_id(runs[0].config)
+    gold, pred = [], []
+    for r in sorted(runs, key=lambda r: r.fold):
+        for d in read_events_jsonl(str(r.path / "heldout_predictions.jsonl")):
+            pred.append(d)
+            gold.append(by_id[d.id])
+    return gold, pred
+
+
+def summarise(runs: Sequence[FoldRun]) -> dict[str, Any]:
+    """Everything the report says about one recipe."""
+    rows = {**MAIN, **ROLE_ROWS}
+    folds = sorted(runs, key=lambda r: r.fold)
+    per_fold = {name: [lookup(r.scores, path) for r in folds] for name, path in rows.items()}
+    out: dict[str, Any] = {
+        "folds": [r.fold for r in folds],
+        "fold_scores": per_fold,
+        "mean_std": {name: _mean_std(v) for name, v in per_fold.items() if None not in v},
+        "seconds_per_fold": _mean_std([r.seconds for r in folds if r.seconds is not None])
+        if any(r.seconds for r in folds) else None,
+    }
+    gold, pred = pooled(folds)
+    scores = score_documents(gold, pred)
+    out["pooled"] = {name: lookup(scores, path) for name, path in rows.items()}
+    out["pooled_prf"] = {k: {m: scores[k][m] for m in ("precision", "recall", "f1")}
+                         for k in ("trigger", "argument", "argument_attached")}
+    out["role_recall"] = {r: scores["per_role"][r]["recall"] for r in ROLES}
+    out["trigger_forms"] = recall_by_trigger_form(gold, pred, min_count=1)
+    out["curves"] = _curves(folds)
+    return out
+
+
+def _curves(folds: Sequence[FoldRun]) -> dict[str, list[float]]:
+    """Mean held-out F1 after each epoch, over the folds that scored every epoch."""
+    scored = [r.epochs for r in folds if r.epochs and all("scores" in e for e in r.epochs)]
+    if not scored:
+        return {}
+    n = min(len(e) for e in scored)
+    return {key: [sum(e[i]["scores"][key] for e in scored) / len(scored) for i in range(n)]
+            for key in ("trigger", "argument", "argument_attached")}
+
+
+def write_crossval_report(multirun_dirs: str | Path | Sequence[str | Path],
+                          out_dir: str | Path | None = None) -> Path:
+    """Write ``crossval.md``, ``crossval.json`` and ``crossval_curves.png`` (into ``out_dir``,
+    default the first sweep folder).
+
+    Returns:
+        The path of ``crossval.md``.
+    """
+    runs = collect(multirun_dirs)
+    recipes: dict[str, list[FoldRun]] = {}
+    for r in runs:
+        recipes.setdefault(r.recipe, []).append(r)
+    summary = {name: summarise(group) for name, group in sorted(recipes.items())}
+    first = multirun_dirs if isinstance(multirun_dirs, (str, Path)) else multirun_dirs[0]
+    out = Path(out_dir) if out_dir else Path(first)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "crossval.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    plot_curves(summary, out / "crossval_curves.png")
+    md = out / "crossval.md"
+    md.write_text(render_markdown(summary, runs), encoding="utf-8")
+    return md
+
+
+def _ms(m: dict[str, float] | None) -> str:
+    return f"{m['mean']:.3f} ± {m['std']:.3f}" if m else "-"
+
+
+def render_markdown(summary: dict[str, Any], runs: Sequence[FoldRun]) -> str:
+    first = next(iter(summary.values()))
+    folds = {r.fold: r for r in runs}
+    lines = ["# Time-blocked cross-validation", "",
+             f"{len(summary)} recipe(s), {len(runs)} finished fold job(s). Each fold holds out one "
+             "contiguous block of years of all gold (train + dev + seed) and trains on the rest; "
+             "mean ± standard deviation (n - 1) over folds, then the pooled score of all held-out "
+             "predictions together (every gold document is held out once).", ""]
+    lines += ["| fold | held-out years |", "|---|---|"]
+    for k in sorted(folds):
+        split = folds[k].path / "split.json"
+        info = json.loads(split.read_text()) if split.is_file() else {}
+        years = "-".join(dict.fromkeys(info.get("years", []))) or "?"
+        lines.append(f"| {k} | {years} ({info.get('heldout_docs', '?')} documents, "
+                     f"{info.get('heldout_events', '?')} events) |")
+    lines += ["", "## Scores", "", "| recipe | folds | " + " | ".join(MAIN) + " | pooled Tri-C | pooled Arg-C | "
+              "pooled Arg-C+ | s / fold |", "|---|---|" + "---|" * (len(MAIN) + 4)]
+    for name, s in summary.items():
+        secs = f"{s['seconds_per_fold']['mean']:.0f}" if s["seconds_per_fold"] else "-"
+        lines.append(f"| `{name}` | {len(s['folds'])} | " + " | ".join(_ms(s["mean_std"].get(k)) for k in MAIN)
+                     + " | " + " | ".join(f"{s['pooled'][k]:.3f}" for k in MAIN) + f" | {secs} |")
+    lines += ["", "## Per role (Arg-C F1, mean ± std over folds; pooled recall)", "",
+              "| recipe | " + " | ".join(ROLES) + " |", "|---|" + "---|" * len(ROLES)]
+    for name, s in summary.items():
+        lines.append(f"| `{name}` | " + " | ".join(
+            f"{_ms(s['mean_std'].get(f'{r} (Arg-C)'))} (R {s['role_recall'][r]:.2f})" for r in ROLES) + " |")
+    forms = [f for f, v in first["trigger_forms"].items() if v["gold"] >= MIN_FORM]
+    lines += ["", f"## Trigger recall per form (pooled; forms with >= {MIN_FORM} gold mentions)", "",
+              "| recipe | " + " | ".join(f"{f} ({first['trigger_forms'][f]['gold']})" for f in forms) + " |",
+              "|---|" + "---|" * len(forms)]
+    for name, s in summary.items():
+        cells = [f"{s['trigger_forms'][f]['recall']:.2f}" if f in s["trigger_forms"] else "-" for f in forms]
+        lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    rare = {f: v for f, v in first["trigger_forms"].items() if v["gold"] < MIN_FORM}
+    if rare:
+        lines += ["", "Rarer forms (first recipe, found / gold): " + ", ".join(
+            f"{f} {v['found']}/{v['gold']}" for f, v in rare.items()) + "."]
+    lines += ["", "## Held-out F1 after each epoch (mean over folds)", "",
+              "![curves](crossval_curves.png)", ""]
+    for name, s in summary.items():
+        arg = s["curves"].get("argument")
+        if arg:
+            best = max(range(len(arg)), key=lambda i: arg[i])
+            lines.append(f"- `{name}`: best mean Arg-C {arg[best]:.3f} after epoch {best + 1}; "
+                         f"last ({len(arg)}) {arg[-1]:.3f}; by epoch: "
+                         + ", ".join(f"{v:.3f}" for v in arg))
+    lines += ["", "## Folds", "", "| recipe | fold | Tri-C | Arg-C | Arg-C+ | job |", "|---|---|---|---|---|---|"]
+    for r in sorted(runs, key=lambda r: (r.recipe, r.fold)):
+        lines.append(f"| `{r.recipe}` | {r.fold} | " + " | ".join(
+            f"{lookup(r.scores, p):.3f}" for p in MAIN.values()) + f" | {r.path.name} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_curves(summary: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, key, title in ((axes[0], "argument", "held-out Arg-C F1"), (axes[1], "trigger", "held-out Tri-C F1")):
+        for name, s in summary.items():
+            ys = s["curves"].get(key)
+            if ys:
+                ax.plot(range(1, len(ys) + 1), ys, marker="o", markersize=3, label=name[:60])
+        ax.set_xlabel("epoch")
+        ax.set_title(title + " (mean over folds)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("F1")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
