@@ -73,8 +73,16 @@ def _evaluate(cfg, run_dir: Path) -> None:
 
     res = evaluate(cfg, run_dir)
     m = res["metrics"]["model"]
+    n, seen = res["metrics"]["documents"], res["metrics"]["in_sample_documents"]
     print(f"\nTrigger F1 {m['trigger']['f1']:.3f}, Arg-C F1 {m['argument']['f1']:.3f}, "
-          f"Arg-C+ F1 {m['argument_attached']['f1']:.3f} on {res['metrics']['documents']} documents")
+          f"Arg-C+ F1 {m['argument_attached']['f1']:.3f} on {n} documents")
+    print("Recall per role: " + ", ".join(f"{r} {v['recall']:.2f}" for r, v in m["per_role"].items()))
+    forms = res["metrics"]["trigger_forms"]
+    print("Trigger recall per form: " + ", ".join(
+        f"{f} {v['found']}/{v['gold']}" for f, v in list(forms.items())[:8]) + (", ..." if len(forms) > 8 else ""))
+    if seen:
+        print(f"IN-SAMPLE: {seen} of these {n} documents were in the model's training data; the figures "
+              "say how well it fits them, not how it does on new text (see the report)")
     print(f"Report: {res['report']}\nMetrics: {res['metrics_path']}")
 
 

@@ -44,7 +44,8 @@ class Run:
 
 
 def collect_runs(multirun_dir: str | Path) -> list[Run]:
-    """Every job under ``multirun_dir`` that finished (has ``dev_scores.json``).
+    """Every job under ``multirun_dir`` that finished and scored held-out documents
+    (``scores.json`` that is not in-sample; ``dev_scores.json`` of earlier versions).
 
     Raises:
         FileNotFoundError: the directory is missing or holds no finished job.
@@ -56,12 +57,16 @@ def collect_runs(multirun_dir: str | Path) -> list[Run]:
         raise FileNotFoundError(f"multirun directory {str(root)!r} not found; pass the folder "
                                 "Hydra printed for the sweep (outputs/train-multirun/<date>)")
     runs = []
-    for scores_file in sorted(root.rglob("dev_scores.json")):
+    files = sorted([*root.rglob("scores.json"), *root.rglob("dev_scores.json")])
+    for scores_file in files:
         cfg_file = scores_file.parent / ".hydra" / "config.yaml"
-        if not cfg_file.is_file():
+        if not cfg_file.is_file() or (scores_file.name == "dev_scores.json"
+                                      and (scores_file.parent / "scores.json").is_file()):
             continue
         cfg = yaml.safe_load(cfg_file.read_text(encoding="utf-8")) or {}
         scores = json.loads(scores_file.read_text(encoding="utf-8"))
+        if scores.get("in_sample"):
+            continue
         metrics = {name: float(v) for name, path in METRICS.items()
                    if (v := lookup(scores, path)) is not None}
         name = _job_name(scores_file.parent.relative_to(root).parts)
@@ -72,7 +77,8 @@ def collect_runs(multirun_dir: str | Path) -> list[Run]:
                         " ".join(str(o) for o in overrides or [])))
     if not runs:
         raise FileNotFoundError(f"no finished run under {str(root)!r}: expected job folders with "
-                                ".hydra/config.yaml and dev_scores.json (written by expel-train)")
+                                ".hydra/config.yaml and a held-out scores.json (written by expel-train "
+                                "with data.dev or data.folds set)")
     return runs
 
 

@@ -60,8 +60,11 @@ def write_report(run_dir: Path, gold: Sequence[Document], systems: dict[str, tup
     run_dir.mkdir(parents=True, exist_ok=True)
     systems = _ordered(systems)
     main_name, (_, main_pred) = next(iter(systems.items()))
-    blocks: list[Block] = [("h1", "Evaluation report"), ("p", _summary(gold, metrics, cfg))]
+    blocks: list[Block] = [("h1", "Evaluation report")]
+    blocks += _in_sample_warning(metrics)
+    blocks += [("p", _summary(gold, metrics, cfg))]
     blocks += _scores_section(gold, systems, cfg)
+    blocks += _recall_section(gold, systems)
     blocks += _confusion_section(run_dir, token_level)
     blocks += _seqeval_section(metrics)
     blocks += _errors_section(gold, main_pred, main_name)
@@ -79,6 +82,36 @@ def _ordered(systems: dict) -> dict:
         raise ValueError("write_report needs at least one system (name -> (scores, predictions))")
     return {**({MODEL: systems[MODEL]} if MODEL in systems else {}),
             **{k: v for k, v in systems.items() if k != MODEL}}
+
+
+def _in_sample_warning(metrics: dict) -> list[Block]:
+    n, total = metrics.get("in_sample_documents"), metrics.get("documents")
+    if not n:
+        return []
+    return [("p", f"In-sample: {n} of the {total} scored documents were in this model's training data, "
+                  "so these figures say how well it fits what it saw, not how well it does on new text. "
+                  "For an estimate on unseen text use the cross-validated figures (expel-train "
+                  "experiment=crossval, benchmarks/crossval_report.py), or score a gold file the "
+                  "model was not trained on.")]
+
+
+def _recall_section(gold: Sequence[Document], systems: dict) -> list[Block]:
+    """Recall per role and per trigger form, for every system side by side."""
+    from pipeline.scoring import recall_by_trigger_form
+
+    names = list(systems)
+    first = next(iter(systems.values()))[0]
+    role_rows = [[r, str(first["per_role"][r]["gold"])] + [f"{s['per_role'][r]['recall']:.3f}"
+                                                            for s, _ in systems.values()] for r in ROLES]
+    forms = {n: recall_by_trigger_form(gold, pred) for n, (_, pred) in systems.items()}
+    order = forms[names[0]]
+    form_rows = [[f, str(v["gold"])] + [f"{forms[n].get(f, {'recall': 0.0})['recall']:.2f}" for n in names]
+                 for f, v in order.items()]
+    return [("h2", "Recall per role and per trigger form"),
+            ("p", "Arg-C recall per role, and Tri-C recall per form of the gold trigger (its text, "
+                  "lower-cased): where the misses are."),
+            ("table", ["role", "gold", *names], role_rows),
+            ("table", ["trigger form", "gold", *names], form_rows)]
 
 
 def _summary(gold: Sequence[Document], metrics: dict, cfg) -> str:

@@ -46,9 +46,16 @@ def evaluate(cfg: EvaluateConfig, run_dir: str | Path) -> dict[str, Any]:
     tagger = Tagger.from_dir(cfg.model_dir, resolve_settings(cfg.tagger, cfg.model_dir))
     scores, pred = predict_and_score(tagger, gold)
     tl = token_level(gold, pred, tagger.tokenizer)
+    from pipeline.scoring import recall_by_trigger_form
+
+    seen = _training_ids(cfg.model_dir) & {d.id for d in gold}
     metrics: dict[str, Any] = {"model": scores, "seqeval": tl["seqeval"], "token": tl["token"],
                                "gold": cfg.gold, "model_dir": cfg.model_dir, "documents": len(gold),
-                               "precision": tagger.settings.precision}
+                               "in_sample_documents": len(seen), "precision": tagger.settings.precision,
+                               "trigger_forms": recall_by_trigger_form(gold, pred)}
+    if seen:
+        log.warning("%d of the %d scored documents were in the model's training data: the scores are "
+                    "in-sample", len(seen), len(gold))
     systems = {MODEL: (scores, pred)}
     if tagger.settings.reason == "rules":
         # The same model with its own REASON spans, so the rule's share is visible.
@@ -66,6 +73,16 @@ def evaluate(cfg: EvaluateConfig, run_dir: str | Path) -> dict[str, Any]:
     metrics_path = run_dir / "metrics.json"
     metrics_path.write_text(json.dumps(_jsonable(metrics), indent=2), encoding="utf-8")
     return {"metrics": metrics, "report": str(report), "metrics_path": str(metrics_path)}
+
+
+def _training_ids(model_dir: str) -> set[str]:
+    """Ids of the documents the model was trained on (saved with it), or an empty set."""
+    from pipeline.modeling import SCHEMA_FILE
+
+    info_file = Path(model_dir) / SCHEMA_FILE
+    if info_file.is_file():
+        return set(json.loads(info_file.read_text(encoding="utf-8")).get("train_ids") or [])
+    return set()
 
 
 def _training_files(model_dir: str) -> list[str]:
