@@ -31,10 +31,6 @@ class DataConfig:
     negatives_per_epoch: int = 0   # a fresh sample of documents without events each epoch; 0 = all
     max_length: int = 256      # tokens per window, special tokens included
     stride: int = 64           # tokens shared by consecutive windows
-    # Unlabelled news (JSONL) from which the document filter draws extra *silver*
-    # negatives (items without expulsion or diplomacy words, dated no later than the
-    # training data); they train the filter only and never score anything. null = none.
-    filter_background: Optional[str] = "../shared/data/cep/items.jsonl"
 
 
 @dataclass
@@ -169,10 +165,15 @@ GROUPS = {"train": ("data", "model", "trainer", "tagger", "augment", "experiment
 MOVED = {**{k: f"tagger.{k}" for k in ("max_length", "stride", "batch_size", "linking",
                                         "decoding", "reason", "precision")},
          "quantize": "tagger.precision=int8"}
+# Keys that are gone, and why.
+REMOVED = {"data.filter_background": "the document filter needs no background news any more: a keyword "
+                                     "gate turns ordinary news away before its model (pipeline/batch/docfilter.py)"}
 
 
 def _unknown_key(stage: str, key: str, valid: list[str]) -> str:
     """The message for a key the stage's schema does not have."""
+    if key in REMOVED:
+        return f"config key {key!r} of expel-{stage} was removed: {REMOVED[key]}"
     if key in MOVED and key not in valid:
         return (f"config key {key!r} of expel-{stage} is now {MOVED[key]!r} (the tagger group, "
                 "shared by expel-train, expel-evaluate and expel-predict)")

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.batch.docfilter import (FILTER_FILE, DocFilter, FilterError, filter_recall, sample_background,
-                                train_filter)
+from pipeline.batch.docfilter import (CHAR, FILTER_FILE, GATE, WORD, DocFilter, FilterError, _vectorizer,
+                                      filter_recall, fit_filter, train_filter)
 from pipeline.schema import Document, Event, Span
 
 STATES = ["Poland", "Norway", "Peru", "Moldova", "Estonia", "Japan", "Kenya", "Chile", "Ghana", "Latvia"]
@@ -90,17 +90,42 @@ def test_reserved_items_never_train_the_filter(tmp_path):
     assert report["train_docs"] == 120
 
 
-def test_background_sample_is_dated_filtered_and_seeded(tmp_path):
-    dump = tmp_path / "dump.jsonl"
-    rows = [{"id": f"n{i}", "text": f"Stocks rise for day {i}.", "date": "2010-01-01"} for i in range(50)]
-    rows += [{"id": "e1", "text": "Peru expels a diplomat.", "date": "2010-01-01"},
-             {"id": "late", "text": "Stocks fall.", "date": "2021-01-01"},
-             {"id": "n3x", "text": "Gold item.", "date": "2010-01-01"}]
-    dump.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    a = sample_background(dump, size=10, until="2019-12-31", exclude_ids={"n3x"}, seed=1)
-    b = sample_background(dump, size=10, until="2019-12-31", exclude_ids={"n3x"}, seed=1)
-    assert a == b and len(a) == 10
-    assert not any("expels" in t or t in ("Stocks fall.", "Gold item.") for t in a)
+def test_scores_equal_scikit_learns_without_importing_it(trained):
+    """The filter applies its saved vocabularies and weights itself; scikit-learn (which
+    fits them) must give the same probabilities."""
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    docs = _corpus(240, seed=1)
+    texts, labels = [d.text for d in docs], [int(bool(d.events)) for d in docs]
+    ours = fit_filter(texts, labels)
+    vs = [_vectorizer(s) for s in (WORD, CHAR)]
+    lr = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(
+        sp.hstack([v.fit_transform(texts) for v in vs]).tocsr(), labels)
+    probe = [d.text for d in _corpus(80, seed=9)] + ["", "Ça va?  Tab\tand  spaces", "a b c"]
+    want = lr.predict_proba(sp.hstack([v.transform(probe) for v in vs]).tocsr())[:, 1]
+    np.testing.assert_allclose(ours.model_scores(probe), want, atol=1e-12)
+
+
+def test_the_gate_lets_every_gold_event_document_through():
+    from pipeline.corpus import load_gold
+
+    docs = load_gold(["data/gold/train.jsonl", "data/gold/dev.jsonl",
+                      "seeds/nato-expels-eight-russian-officials.events.jsonl"])
+    f = DocFilter([], np.zeros(0), 0.0, 0.0, gate=GATE)
+    passed = f.gated([d.text for d in docs])
+    missed = [d.id for d, k in zip(docs, passed) if d.events and not k]
+    assert missed == []
+    assert passed.mean() < 0.75                       # and it is a gate: many negatives stop
+
+
+def test_a_version_1_filter_file_still_loads_without_a_gate(trained, tmp_path):
+    model_dir, _ = trained
+    obj = json.loads((Path(model_dir) / FILTER_FILE).read_text())
+    old = tmp_path / "v1.json"
+    old.write_text(json.dumps({k: v for k, v in obj.items() if k != "gate"} | {"version": 1}))
+    f = DocFilter.load(old)
+    assert f.gate is None and f.gated(["Stocks fall."]).all()
 
 
 def test_corrupt_or_tampered_files_are_refused(trained, tmp_path):
@@ -118,6 +143,9 @@ def test_corrupt_or_tampered_files_are_refused(trained, tmp_path):
     obj3 = dict(obj, features=[dict(obj["features"][0], spec=spec), obj["features"][1]])
     bad.write_text(json.dumps(obj3))
     with pytest.raises(FilterError, match="unknown vectoriser settings"):
+        DocFilter.load(bad)
+    bad.write_text(json.dumps(dict(obj, gate="(a+)+$")))              # nor a gate pattern
+    with pytest.raises(FilterError, match="unknown keyword gate"):
         DocFilter.load(bad)
     with pytest.raises(FilterError, match="does not exist"):
         DocFilter.load(tmp_path / "none.json")

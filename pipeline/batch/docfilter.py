@@ -1,26 +1,28 @@
 """A cheap cascade filter in front of the tagger: is this document worth tagging at all?
 
 Expulsions are rare in news (a few hundred items in 162k), so most documents need not
-reach the transformer.  The filter is TF-IDF over word 1-2 grams and character 3-5
-grams (within words; they catch "expel/expels/expelled/expulsion" and spelling
-variants) with a logistic regression, trained on the gold training documents
-(label = the document has at least one event).
+reach the transformer.  The filter has two steps:
 
-Gold negatives are few (a few hundred), and most are hard ones that do mention
-expelling; ordinary news then looks "unknown" to the model and too much of it passes.
-So ``train_filter`` can add *background* negatives: a seeded sample of items from a news
-dump (the one the gold was drawn from), dated within the training period, not among the
-training documents, and holding none of the words of expulsion or diplomacy (so that no
-unannotated expulsion is taught as a negative).
+1. **a keyword gate** (:data:`GATES`, a few microseconds a document): words of expulsion
+   and diplomacy ("expel", "expulsion", "persona non grata", "diplomat", "embassy",
+   "ambassador", "consul", "attaché", "to leave", "kick out", "oust", "deport" ...).
+   Every gold document with an event matches it (a test checks this on the whole gold
+   corpus), and about 2% of ordinary news does;
+2. **a linear model** on the documents the gate lets through: TF-IDF over word 1-2
+   grams and character 3-5 grams (within words) with a logistic regression, trained on
+   the gold training documents that pass the gate (label = the document has at least
+   one event).
 
-Its threshold is chosen on the *training* documents only, from out-of-fold scores of
-repeated stratified cross-validation, so that at least ``target_recall`` of the event
-documents pass; the lowest threshold over the repeats is kept (the cautious one).
-Documents dated ``RESERVED_FROM`` or later never take part.
+The model's threshold is chosen on the *training* documents only, from out-of-fold
+scores of repeated stratified cross-validation, so that at least ``target_recall`` of
+the event documents pass; the lowest threshold over the repeats is kept (the cautious
+one).  Documents dated ``RESERVED_FROM`` or later never take part.
 
-The filter is saved as plain JSON (vocabularies, idf, coefficients, threshold) in the
-model directory (``docfilter.json``): model directories are untrusted, and JSON cannot
-run code the way a pickle can.
+The filter is saved as plain JSON (gate, vocabularies, idf, coefficients, threshold) in
+the model directory (``docfilter.json``): model directories are untrusted, and JSON
+cannot run code the way a pickle can.  Scoring needs neither scikit-learn nor SciPy: the
+saved vocabularies and weights are applied directly (scikit-learn fits them at training
+time; a test checks that both give the same scores).
 
 Texts longer than ``piece_chars`` are scored by pairs of consecutive sentences and keep
 their best pair, so one expulsion sentence in a long article still passes.
@@ -37,7 +39,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,78 +52,136 @@ from pipeline.schema import RESERVED_FROM, Document
 log = logging.getLogger(__name__)
 
 FILTER_FILE = "docfilter.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2            # 2: keyword gate, scores without scikit-learn; 1 is still read
+
+# The keyword gates, matched against the lower-cased text.  A filter file names its gate;
+# the pattern itself is code, never read from the (untrusted) model directory.
+GATES = {
+    "keywords-1": (r"expel|expul|persona non.grata|diplomat|embass|envoy|ambassador|consul|attach[eé]|"
+                   r"charg[eé]s? d|leave the country|\bto leave\b|kick\w* out|\boust|deport"),
+}
+GATE = "keywords-1"
 
 # Vectoriser settings; saved with the filter so that a reload rebuilds the same features.
 WORD = {"analyzer": "word", "ngram_range": [1, 2], "lowercase": True, "sublinear_tf": True,
         "min_df": 2, "token_pattern": r"(?u)\b\w+\b"}
 CHAR = {"analyzer": "char_wb", "ngram_range": [3, 5], "lowercase": True, "sublinear_tf": True,
         "min_df": 2}
+_WHITE = re.compile(r"\s\s+")
 
 
-def _vectorizer(spec: dict[str, Any], vocabulary: dict[str, int] | None = None):
-    from sklearn.feature_extraction.text import TfidfVectorizer
+class NgramFeatures:
+    """One block of L2-normalised, sublinear TF-IDF features, as scikit-learn's
+    ``TfidfVectorizer`` computes them for a fitted vocabulary, in plain Python.
 
-    kw = {k: v for k, v in spec.items() if k != "min_df" or vocabulary is None}
-    kw["ngram_range"] = tuple(spec["ngram_range"])
-    return TfidfVectorizer(vocabulary=vocabulary, dtype=np.float64, **kw)
+    Args:
+        spec: :data:`WORD` or :data:`CHAR`.
+        vocabulary: n-gram -> column.
+        idf: one inverse document frequency per column.
+    """
+
+    def __init__(self, spec: dict[str, Any], vocabulary: dict[str, int], idf: Sequence[float]):
+        self.spec, self.vocabulary, self.idf = spec, vocabulary, [float(x) for x in idf]
+        self.lo, self.hi = spec["ngram_range"]
+        self.token = re.compile(spec.get("token_pattern", r"(?u)\b\w\w+\b"))
+
+    def ngrams(self, text: str) -> list[str]:
+        text = text.lower()
+        out: list[str] = []
+        if self.spec["analyzer"] == "word":
+            tokens = self.token.findall(text)
+            for n in range(self.lo, self.hi + 1):
+                out.extend(tokens if n == 1 else (" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)))
+            return out
+        for w in _WHITE.sub(" ", text).split():       # char_wb: n-grams inside padded words
+            w = f" {w} "
+            for n in range(self.lo, self.hi + 1):
+                if len(w) <= n:                      # the whole (short) word, once
+                    out.append(w)
+                    break
+                out.extend(w[i:i + n] for i in range(len(w) - n + 1))
+        return out
+
+    def weights(self, text: str) -> dict[int, float]:
+        """Column -> feature value of ``text`` (only the non-zero ones)."""
+        counts: dict[int, int] = {}
+        vocab = self.vocabulary
+        for g in self.ngrams(text):
+            k = vocab.get(g)
+            if k is not None:
+                counts[k] = counts.get(k, 0) + 1
+        vals = {k: (1.0 + math.log(c)) * self.idf[k] for k, c in counts.items()}
+        norm = math.sqrt(sum(v * v for v in vals.values()))
+        return {k: v / norm for k, v in vals.items()} if norm > 0 else {}
 
 
 @dataclass
 class DocFilter:
-    """A fitted filter: two TF-IDF vectorisers and a linear model over their features.
+    """A fitted filter: the keyword gate, feature blocks and a linear model over them.
 
     Attributes:
-        vectorizers: fitted ``TfidfVectorizer`` objects, their features concatenated.
-        specs: the settings each was built with (saved with the filter).
+        features: the feature blocks, their columns concatenated.
         coef: one weight per feature, shape ``(n_features,)``.
         intercept: the model's bias.
-        threshold: documents scoring at least this pass.
+        threshold: documents (that pass the gate) scoring at least this pass.
         piece_chars: texts longer than this are scored piece by piece.
         info: how the threshold was chosen (training counts, CV recall), for reports.
+        gate: the name of the keyword gate (:data:`GATES`); None = every document is scored.
     """
 
-    vectorizers: list
-    specs: list[dict[str, Any]]
+    features: list[NgramFeatures]
     coef: np.ndarray
     intercept: float
     threshold: float
     piece_chars: int = 600
     info: dict[str, Any] | None = None
+    gate: str | None = GATE
 
-    def _features(self, texts: Sequence[str]):
-        import scipy.sparse as sp
+    def __post_init__(self):
+        self._gate = re.compile(GATES[self.gate]) if self.gate else None
+        self._offsets = np.cumsum([0] + [len(f.idf) for f in self.features])[:-1].tolist()
+        self._coef = [float(x) for x in self.coef]
 
-        return sp.hstack([v.transform(texts) for v in self.vectorizers], format="csr")
+    def gated(self, texts: Sequence[str]) -> np.ndarray:
+        """Boolean mask of the texts the keyword gate lets through."""
+        if self._gate is None:
+            return np.ones(len(texts), dtype=bool)
+        search = self._gate.search
+        return np.fromiter((search(t.lower()) is not None for t in texts), dtype=bool, count=len(texts))
 
-    def _raw_scores(self, texts: Sequence[str]) -> np.ndarray:
-        z = self._features(texts) @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-z))
+    def _raw_score(self, text: str) -> float:
+        z = self.intercept
+        for f, off in zip(self.features, self._offsets):
+            z += sum(v * self._coef[off + k] for k, v in f.weights(text).items())
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+    def model_scores(self, texts: Sequence[str]) -> np.ndarray:
+        """The linear model's probability for each text (the gate not applied)."""
+        return np.array([max(self._raw_score(p) for p in _pieces(t, self.piece_chars)) for t in texts])
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
-        """Probability that each text holds an expulsion, shape ``(len(texts),)``."""
-        pieces, owner = [], []
-        for i, t in enumerate(texts):
-            for p in _pieces(t, self.piece_chars):
-                pieces.append(p)
-                owner.append(i)
+        """Probability that each text holds an expulsion, shape ``(len(texts),)``; 0 for a
+        text the gate turns away."""
         out = np.zeros(len(texts))
-        if pieces:
-            np.maximum.at(out, np.asarray(owner), self._raw_scores(pieces))
+        idx = np.flatnonzero(self.gated(texts))
+        if len(idx):
+            out[idx] = self.model_scores([texts[i] for i in idx])
         return out
 
     def keep(self, texts: Sequence[str], threshold: float | None = None) -> np.ndarray:
         """Boolean mask of the texts that should go on to the tagger."""
         t = self.threshold if threshold is None else threshold
-        return self.scores(texts) >= t
+        out = np.zeros(len(texts), dtype=bool)
+        idx = np.flatnonzero(self.gated(texts))
+        if len(idx):
+            out[idx] = self.model_scores([texts[i] for i in idx]) >= t
+        return out
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "format": "expel-docfilter", "version": FORMAT_VERSION,
-            "features": [{"spec": s, "vocabulary": {k: int(i) for k, i in v.vocabulary_.items()},
-                          "idf": [float(x) for x in v.idf_]}
-                         for s, v in zip(self.specs, self.vectorizers)],
-            "coef": [float(x) for x in self.coef], "intercept": float(self.intercept),
+            "format": "expel-docfilter", "version": FORMAT_VERSION, "gate": self.gate,
+            "features": [{"spec": f.spec, "vocabulary": f.vocabulary, "idf": f.idf} for f in self.features],
+            "coef": self._coef, "intercept": float(self.intercept),
             "threshold": float(self.threshold), "piece_chars": int(self.piece_chars),
             "info": self.info or {},
         }
@@ -159,9 +218,12 @@ def _from_json(obj: Any, where: str) -> DocFilter:
 
     if not isinstance(obj, dict) or obj.get("format") != "expel-docfilter":
         fail("not an expel document filter (no 'format': 'expel-docfilter')")
-    if obj.get("version") != FORMAT_VERSION:
-        fail(f"filter format version {obj.get('version')!r}, this code reads {FORMAT_VERSION}")
-    vectorizers, specs, n_features = [], [], 0
+    if obj.get("version") not in (1, FORMAT_VERSION):
+        fail(f"filter format version {obj.get('version')!r}, this code reads 1 and {FORMAT_VERSION}")
+    gate = obj.get("gate") if obj["version"] >= 2 else None
+    if gate is not None and gate not in GATES:
+        fail(f"unknown keyword gate {gate!r} (this code knows {', '.join(GATES)})")
+    features, n_features = [], 0
     for part in obj.get("features") or fail("no 'features'"):
         spec, vocab, idf = part.get("spec"), part.get("vocabulary"), part.get("idf")
         if spec not in (WORD, CHAR):
@@ -170,14 +232,13 @@ def _from_json(obj: Any, where: str) -> DocFilter:
             fail("each feature block needs a 'vocabulary' object and an 'idf' list of equal length")
         if sorted(vocab.values()) != list(range(len(vocab))):
             fail("a vocabulary's indices must be 0..n-1, each once")
-        v = _vectorizer(spec, vocabulary={str(k): int(i) for k, i in vocab.items()})
-        v.idf_ = np.asarray(idf, dtype=np.float64)
-        vectorizers.append(v)
-        specs.append(spec)
+        if not all(isinstance(x, (int, float)) and math.isfinite(x) for x in idf):
+            fail("'idf' must hold finite numbers")
+        features.append(NgramFeatures(spec, {str(k): int(i) for k, i in vocab.items()}, idf))
         n_features += len(vocab)
     coef = np.asarray(obj.get("coef", []), dtype=np.float64)
-    if coef.shape != (n_features,):
-        fail(f"'coef' has {coef.size} weights for {n_features} features")
+    if coef.shape != (n_features,) or not np.isfinite(coef).all():
+        fail(f"'coef' has {coef.size} weights for {n_features} features (finite numbers)")
     try:
         intercept, threshold = float(obj["intercept"]), float(obj["threshold"])
         piece_chars = int(obj.get("piece_chars", 600))
@@ -185,8 +246,7 @@ def _from_json(obj: Any, where: str) -> DocFilter:
         fail("'intercept' and 'threshold' must be numbers")
     if not (0.0 <= threshold <= 1.0) or not all(map(math.isfinite, (intercept, threshold))):
         fail(f"threshold {threshold} must be a probability in [0, 1]")
-    return DocFilter(vectorizers, specs, coef, intercept, threshold, max(piece_chars, 100),
-                     obj.get("info") or {})
+    return DocFilter(features, coef, intercept, threshold, max(piece_chars, 100), obj.get("info") or {}, gate)
 
 
 def _pieces(text: str, size: int) -> list[str]:
@@ -205,9 +265,16 @@ def _pieces(text: str, size: int) -> list[str]:
     return [(a + b)[:size] if len(a) < size else a for a, b in zip(sents, sents[1:])]
 
 
+def _vectorizer(spec: dict[str, Any]):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(dtype=np.float64, **{**spec, "ngram_range": tuple(spec["ngram_range"])})
+
+
 def fit_filter(texts: Sequence[str], labels: Sequence[int], *, c: float = 1.0,
-               specs: Sequence[dict[str, Any]] = (WORD, CHAR)) -> DocFilter:
-    """Fit vectorisers and the linear model (threshold 0.5 until one is chosen)."""
+               specs: Sequence[dict[str, Any]] = (WORD, CHAR), gate: str | None = GATE) -> DocFilter:
+    """Fit the feature blocks and the linear model with scikit-learn (threshold 0.5 until
+    one is chosen); the result scores without it."""
     import scipy.sparse as sp
     from sklearn.linear_model import LogisticRegression
 
@@ -215,8 +282,9 @@ def fit_filter(texts: Sequence[str], labels: Sequence[int], *, c: float = 1.0,
     x = sp.hstack([v.fit_transform(texts) for v in vectorizers], format="csr")
     lr = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
     lr.fit(x, np.asarray(labels))
-    return DocFilter(vectorizers, [dict(s) for s in specs], lr.coef_[0].astype(np.float64),
-                     float(lr.intercept_[0]), 0.5)
+    features = [NgramFeatures(dict(s), {str(k): int(i) for k, i in v.vocabulary_.items()}, v.idf_)
+                for s, v in zip(specs, vectorizers)]
+    return DocFilter(features, lr.coef_[0].astype(np.float64), float(lr.intercept_[0]), 0.5, gate=gate)
 
 
 def cv_threshold(texts: Sequence[str], labels: Sequence[int], *, target_recall: float = 0.99,
@@ -231,14 +299,17 @@ def cv_threshold(texts: Sequence[str], labels: Sequence[int], *, target_recall: 
     Returns:
         ``(threshold, info)`` with the per-repeat thresholds and the out-of-fold recall
         and pass rate at the returned threshold.
+
+    Raises:
+        FilterError: too few documents with and without events to cross-validate.
     """
     from sklearn.model_selection import StratifiedKFold
 
     y = np.asarray(labels)
     n_pos = int(y.sum())
     if n_pos < folds or len(y) - n_pos < folds:
-        raise ValueError(f"need at least {folds} documents with events and {folds} without to "
-                         f"choose a filter threshold; got {n_pos} and {len(y) - n_pos}")
+        raise FilterError(f"need at least {folds} documents with events and {folds} without (that pass "
+                          f"the keyword gate) to choose a filter threshold; got {n_pos} and {len(y) - n_pos}")
     allowed_misses = int(math.floor((1 - target_recall) * n_pos + 1e-9))
     per_repeat, oof_all = [], []
     for r in range(repeats):
@@ -246,7 +317,7 @@ def cv_threshold(texts: Sequence[str], labels: Sequence[int], *, target_recall: 
         skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed + r)
         for tr, te in skf.split(np.zeros(len(y)), y):
             f = fit_filter([texts[i] for i in tr], y[tr], **fit_kw)
-            oof[te] = f.scores([texts[i] for i in te])
+            oof[te] = f.model_scores([texts[i] for i in te])
         pos = np.sort(oof[y == 1])
         per_repeat.append(float(pos[allowed_misses]))
         oof_all.append(oof)
@@ -258,86 +329,58 @@ def cv_threshold(texts: Sequence[str], labels: Sequence[int], *, target_recall: 
                        "cv_negative_pass_rate": max(pass_rate)}
 
 
-# Background items holding any of these might be unannotated expulsions: never negatives.
-_TOPICAL = re.compile(r"expel|expul|persona non grata|diplomat|embass|envoy|ambassador|consul|"
-                      r"attach[eé]|charg[eé] d|leave the country|deport|spy|spies|espionage",
-                      re.IGNORECASE)
-
-
-def sample_background(path: str | Path, *, size: int, until: str, exclude_ids: set[str],
-                      seed: int = 13) -> list[str]:
-    """A seeded sample of ``size`` background texts from a JSONL news dump (reservoir
-    sampling: memory flat in the dump size).
-
-    Items are kept when dated on or before ``until`` (and before ``RESERVED_FROM``), not
-    in ``exclude_ids``, and free of expulsion or diplomacy words.
-    """
-    from pipeline.batch.dumps import Record, read_dump
-
-    until = min(until, RESERVED_FROM)
-    rng = random.Random(seed)
-    sample: list[str] = []
-    seen = 0
-    for it in read_dump(path):
-        if not isinstance(it, Record) or it.id in exclude_ids or _TOPICAL.search(it.text):
-            continue
-        date = str(it.fields.get("date") or "")
-        if not date or date > until or date >= RESERVED_FROM:
-            continue
-        seen += 1
-        if len(sample) < size:
-            sample.append(it.text)
-        else:
-            k = rng.randrange(seen)
-            if k < size:
-                sample[k] = it.text
-    return sample
-
-
 def train_filter(train_docs: Sequence[Document], model_dir: str | Path, *,
-                 background: str | Path | None = None, background_size: int = 10000,
-                 target_recall: float = 0.99, seed: int = 13) -> dict[str, Any]:
+                 target_recall: float = 0.99, seed: int = 13, gate: str | None = GATE) -> dict[str, Any]:
     """Train the document filter on gold training documents and save it in ``model_dir``.
 
     Args:
         train_docs: gold documents (label: has at least one event). Documents dated
             ``RESERVED_FROM`` or later are left out (they are for independent evaluation).
         model_dir: where ``docfilter.json`` is written (created if needed).
-        background: optional JSONL news dump (with ``id``, ``text``, ``date``) to draw
-            extra negatives from, dated no later than the latest training document; see
-            the module docstring. Without it, far more ordinary news passes the filter.
-        background_size: how many background items to draw.
         target_recall: share of event documents the threshold must let through in
             cross-validation.
-        seed: seeds the background sample and the cross-validation splits.
+        seed: seeds the cross-validation splits.
+        gate: the name of the keyword gate (:data:`GATES`); the model is trained on the
+            documents it lets through.  An event document it turns away is logged by id.
 
     Returns:
-        ``{"path", "threshold", "train_docs", "positives", "background", "cv_recall", ...}``.
+        ``{"path", "threshold", "train_docs", "gated_docs", "positives", "gate_missed",
+        "cv_recall", ...}``.
 
     Raises:
-        ValueError: too few positive or negative documents to cross-validate.
+        FilterError: too few documents with and without events to cross-validate.
     """
     docs = [d for d in train_docs if not (d.date and str(d.date) >= RESERVED_FROM)]
     if len(docs) < len(train_docs):
         log.warning("document filter: left out %d training document(s) dated %s or later",
                     len(train_docs) - len(docs), RESERVED_FROM)
-    texts = [d.text for d in docs]
-    labels = [int(bool(d.events)) for d in docs]
-    extra: list[str] = []
-    if background is not None and background_size > 0:
-        until = max((str(d.date) for d in docs if d.date), default=RESERVED_FROM)
-        extra = sample_background(background, size=background_size, until=until,
-                                  exclude_ids={d.id for d in docs}, seed=seed)
-    threshold, info = cv_threshold(texts + extra, labels + [0] * len(extra),
-                                   target_recall=target_recall, seed=seed)
-    f = fit_filter(texts + extra, labels + [0] * len(extra))
-    f.threshold = threshold
-    f.info = {"train_docs": len(docs), "positives": sum(labels), "background": len(extra), **info}
+    probe = DocFilter([], np.zeros(0), 0.0, 0.0, gate=gate)
+    passed = probe.gated([d.text for d in docs])
+    missed = [d.id for d, k in zip(docs, passed) if d.events and not k]
+    if missed:
+        log.warning("document filter: the keyword gate turns away %d event document(s), e.g. %s; "
+                    "add their wording to the gate", len(missed), missed[:3])
+    gated = [d for d, k in zip(docs, passed) if k]
+    texts, labels = [d.text for d in gated], [int(bool(d.events)) for d in gated]
+    folds = min(5, sum(labels), len(labels) - sum(labels))
+    if folds < 2 or len(set(labels)) < 2:
+        # A corpus this small cannot choose a threshold: the gate alone decides.
+        log.warning("document filter: only %d event and %d other documents pass the gate; too few to "
+                    "train its model, so the keyword gate alone decides", sum(labels), len(labels) - sum(labels))
+        f = DocFilter([], np.zeros(0), 0.0, 0.0, gate=gate)
+        info = {"target_recall": target_recall, "folds": 0, "cv_recall": 1.0, "cv_negative_pass_rate": 1.0}
+    else:
+        threshold, info = cv_threshold(texts, labels, target_recall=target_recall, seed=seed, gate=gate,
+                                       folds=folds)
+        f = fit_filter(texts, labels, gate=gate)
+        f.threshold = threshold
+    f.info = {"train_docs": len(docs), "gated_docs": len(gated), "positives": sum(labels),
+              "gate_missed": missed, **info}
     Path(model_dir).mkdir(parents=True, exist_ok=True)
     path = f.save(Path(model_dir) / FILTER_FILE)
-    log.info("document filter: threshold %.4f (CV recall %.3f) saved to %s",
-             threshold, info["cv_recall"], path)
-    return {"path": str(path), "threshold": threshold, **f.info}
+    log.info("document filter: gate passes %d of %d training documents; threshold %.4f (CV recall %.3f) "
+             "saved to %s", len(gated), len(docs), f.threshold, info["cv_recall"], path)
+    return {"path": str(path), "threshold": f.threshold, **f.info}
 
 
 def filter_recall(f: DocFilter, docs: Sequence[Document],

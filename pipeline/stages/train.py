@@ -150,13 +150,8 @@ def _train_doc_filter(cfg: TrainConfig, train_docs, heldout, out_dir: Path) -> d
     documents when there are some (else its own cross-validated recall on the training set)."""
     from pipeline.batch.docfilter import DocFilter, filter_recall, train_filter
 
-    background = cfg.data.filter_background
-    if background and not Path(background).is_file():
-        log.warning("data.filter_background %r not found: the document filter is trained on the "
-                    "gold documents only and will pass more ordinary news", background)
-        background = None
-    res = train_filter(train_docs, out_dir, background=background, seed=cfg.trainer.seed)
-    out = {"threshold": res["threshold"], "background": res.get("background", 0),
+    res = train_filter(train_docs, out_dir, seed=cfg.trainer.seed)
+    out = {"threshold": res["threshold"], "gated_docs": res["gated_docs"], "gate_missed": res["gate_missed"],
            "cv_recall": res["cv_recall"], "cv_negative_pass_rate": res["cv_negative_pass_rate"]}
     if heldout:
         dev = filter_recall(DocFilter.load(res["path"]), heldout)
