@@ -1,329 +1,266 @@
-"""Batch prediction speed: our predictor (document filter + length-sorted dynamic batches)
-against ``transformers.pipeline("token-classification", aggregation_strategy="simple")``.
+"""Batch prediction speed, whole processes on the same documents: ``expel-predict`` against
+a plain ``transformers.pipeline("token-classification", aggregation_strategy="simple")``
+loop (``benchmarks/pipeline_loop.py``, its best batch size).
 
-Both run in this process on the same texts, already in memory (reading and writing
-files is left out of both; ``--end-to-end`` times ``expel-predict`` too).  Two workloads:
+Workloads, each run by both systems as separate processes (start-up, reading and
+writing included; wall time from process start to exit):
 
-1. ``dump``: the news dump (``--limit N`` for its first N items).  Our predictor runs on
-   all of it; the baseline, at tens of documents per second on a CPU, runs on a random
-   sample of ``--baseline-sample`` items and its time for the whole workload is
-   extrapolated from that sample (the output says so).
-2. ``filtered``: ``--filtered`` documents (2,000) that all pass the document filter, drawn
-   from the dump (repeated if the dump has fewer), so that only batching counts.
+1. ``sample``: ``--sample`` items (20,000) drawn with a seed from the news dump;
+2. ``filtered``: ``--filtered`` items (2,000) of the dump that all pass our document
+   filter, so only the tagger counts;
+3. ``full`` (``--full``): the whole dump, ours only (the baseline would take hours; its
+   figure is extrapolated from workload 1 and said so).
 
-Both batch sizes are tuned on a small sample of workload 2 (the fastest of ``--batch-sizes``).
-Peak memory is the process's resident-set high-water mark during each phase (reset
-between phases through /proc/self/clear_refs where Linux allows it).
+The baseline on workload 1 runs on a random ``--baseline-sample`` of its documents (its
+whole-process time for all of them is its start-up plus the per-document loop time times
+the number of documents: said so in the output).  For ours the output adds the share of
+time in read / filter / tagger / write / records, the time to the first tagged document,
+and peak RSS (both systems report their own high-water mark).
 
-Our tagger runs as ``expel-predict`` would (``--precision auto``: bfloat16 where the CPU
-computes it natively and the model's ``precision.json`` shows no dev F1 drop over one
-point).  When that is bfloat16, the filtered workload also prints our fp32 speed and the
-baseline's under the same bfloat16 autocast, so the ratio can be read both ways;
-``--precision-check`` measures dev F1 in bf16 and int8 and writes ``precision.json``
-(the gate ``expel-predict tagger.precision=bf16|int8`` reads) for a model trained before
-``expel-train`` did so; ``--precision-speed`` times the tagger in each precision.
+Results (JSON, a log and a Markdown table, with the CPU model and whether bfloat16 was
+used) go to ``--out`` (default ``benchmarks/results/<cpu>-<date>/``).
+
+``--precision-check`` measures dev F1 in bf16 and int8 and writes the model's
+``precision.json`` (what ``tagger.precision`` is gated on) for a model trained before
+``expel-train`` did so.
 
 Usage:
-    python benchmarks/batch_benchmark.py --model-dir models/expel-minilm --limit 20000
-    python benchmarks/batch_benchmark.py --precision-check --precision-speed --json out.json
+    python benchmarks/batch_benchmark.py --model-dir models/expel-minilm
+    python benchmarks/batch_benchmark.py --precision fp32 --full --out benchmarks/results/x
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import os
 import random
-import resource
+import subprocess
 import sys
+import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from pipeline.batch.dumps import Record, read_dump  # noqa: E402
-from pipeline.batch.engine import tag_chunk  # noqa: E402
-from pipeline.batch.settings import load_doc_filter  # noqa: E402
-from pipeline.config import PredictConfig, TaggerConfig  # noqa: E402
-from pipeline.corpus import load_gold  # noqa: E402
-from pipeline.evaluation import measure_precision_cost  # noqa: E402
-from pipeline.tagger import Tagger, resolve_settings  # noqa: E402
+LOOP = Path(__file__).resolve().parent / "pipeline_loop.py"
 
 
-def peak_rss_reset() -> bool:
-    """Reset the resident-set high-water mark (Linux); False where not possible."""
+def cpu_model() -> str:
     try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
-
-
-def peak_rss_mb() -> float:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    import platform
+
+    return platform.processor() or "unknown CPU"
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
-    """(seconds, peak RSS in MiB during the call, result)."""
-    peak_rss_reset()
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, peak_rss_mb(), out
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(line.rstrip("\n") + "\n" for line in lines), encoding="utf-8")
+    return path
 
 
-def load_texts(dump: str, limit: int | None) -> list[str]:
-    texts = []
-    for it in read_dump(dump):
-        if isinstance(it, Record):
-            texts.append(it.text)
-            if limit and len(texts) >= limit:
-                break
-    return texts
-
-
-# ------------------------------------------------------------------------------ systems
-
-
-class Ours:
-    """Filter + tagger, chunk by chunk as ``expel-predict`` runs them."""
-
-    def __init__(self, cfg: PredictConfig, tagger: Tagger | None = None):
-        self.cfg = cfg
-        self.tagger = tagger or build_tagger(cfg)
-        self.filter = load_doc_filter(cfg)
-
-    def set(self, **changes) -> None:
-        """Run on with some tagger settings changed (batch size, precision)."""
-        self.tagger = self.tagger.with_settings(**changes)
-
-    def __call__(self, texts: Sequence[str]) -> dict[str, int]:
-        events = passed = 0
-        for i in range(0, len(texts), self.cfg.chunk_size):
-            items = [Record(i + j, str(i + j), t) for j, t in enumerate(texts[i:i + self.cfg.chunk_size])]
-            res = tag_chunk(items, self.tagger, self.filter, self.cfg.filter_threshold)
-            events += res.events
-            passed += sum(res.passed)
-        return {"events": events, "tagged": passed}
-
-
-def build_tagger(cfg: PredictConfig) -> Tagger:
-    """The tagger ``expel-predict`` would run for ``cfg`` (settings resolved once)."""
-    return Tagger.from_dir(cfg.model_dir, resolve_settings(cfg.tagger, cfg.model_dir))
-
-
-def baseline(model_dir: str, batch_size: int):
-    from transformers import pipeline
-
-    pipe = pipeline("token-classification", model=model_dir, aggregation_strategy="simple",
-                    batch_size=batch_size, device=-1)
-    return lambda texts: {"entities": sum(len(x) for x in pipe(list(texts)))}
-
-
-def tune_baseline(model_dir: str, sample: Sequence[str], sizes: Sequence[int]) -> tuple[int, dict]:
-    rates = {}
-    for bs in sizes:
-        run = baseline(model_dir, bs)
-        run(sample[:8])                                      # warm-up
-        t0 = time.perf_counter()
-        run(sample)
-        rates[bs] = len(sample) / (time.perf_counter() - t0)
-        print(f"  baseline batch_size={bs}: {rates[bs]:.1f} docs/s", flush=True)
-    return max(rates, key=rates.get), rates
-
-
-def tune_ours(ours: Ours, sample: Sequence[str], sizes: Sequence[int]) -> int:
-    rates = {}
-    ours(sample[:8])
-    for bs in sizes:
-        ours.set(batch_size=bs)
-        t0 = time.perf_counter()
-        ours(sample)
-        rates[bs] = len(sample) / (time.perf_counter() - t0)
-        print(f"  ours batch_size={bs}: {rates[bs]:.1f} docs/s", flush=True)
-    best = max(rates, key=rates.get)
-    print(f"our batch size: {best}", flush=True)
-    return best
-
-
-# ---------------------------------------------------------------------------- workloads
-
-
-def run_workload(name: str, texts: Sequence[str], ours: Ours, base, base_sample: int,
-                 seed: int) -> dict[str, Any]:
-    ours(texts[:50])                                         # warm-up
-    t_ours, mem_ours, res = timed(lambda: ours(texts))
-    if base_sample and base_sample < len(texts):
-        sample = random.Random(seed).sample(list(texts), base_sample)
-        extrapolated = True
-    else:
-        sample, extrapolated = list(texts), False
-    t_b, mem_b, _ = timed(lambda: base(sample))
-    base_rate = len(sample) / t_b
-    out = {"workload": name, "documents": len(texts), "ours_seconds": round(t_ours, 2),
-           "ours_docs_per_s": round(len(texts) / t_ours, 1), "ours_tagged": res["tagged"],
-           "ours_peak_rss_mb": round(mem_ours), "baseline_docs_per_s": round(base_rate, 1),
-           "baseline_seconds": round(len(texts) / base_rate, 1), "baseline_measured_on": len(sample),
-           "baseline_extrapolated": extrapolated, "baseline_peak_rss_mb": round(mem_b),
-           "speedup": round((len(texts) / t_ours) / base_rate, 2)}
-    how = (f"extrapolated from a random sample of {len(sample)}" if extrapolated else "measured")
-    print(f"[{name}] {len(texts):,} docs | ours {out['ours_docs_per_s']:,.1f} docs/s "
-          f"({t_ours:.1f} s, {res['tagged']:,} tagged, peak RSS {mem_ours:,.0f} MiB) | baseline "
-          f"{base_rate:,.1f} docs/s ({how}; {out['baseline_seconds']:,.0f} s, peak RSS "
-          f"{mem_b:,.0f} MiB) | speed-up x{out['speedup']}", flush=True)
+def sample_dump(dump: str, n: int, seed: int) -> list[str]:
+    """``n`` non-blank lines of the dump, a seeded sample (reservoir: memory flat)."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    with open(dump, encoding="utf-8") as f:
+        for i, line in enumerate(x for x in f if x.strip()):
+            if len(out) < n:
+                out.append(line)
+            else:
+                k = rng.randrange(i + 1)
+                if k < n:
+                    out[k] = line
     return out
 
 
-def filtered_texts(texts: Sequence[str], ours: Ours, n: int, seed: int) -> tuple[list[str], int]:
-    if ours.filter is None:
-        pool = list(texts)
+def filter_passing(dump: str, model_dir: str, n: int, seed: int) -> list[str]:
+    from pipeline.batch.docfilter import FILTER_FILE, DocFilter
+
+    f = DocFilter.load(Path(model_dir) / FILTER_FILE)
+    lines = [x for x in open(dump, encoding="utf-8") if x.strip()]
+    texts = [json.loads(x).get("text") or "" for x in lines]
+    keep = f.keep(texts)
+    passing = [x for x, k in zip(lines, keep) if k]
+    random.Random(seed).shuffle(passing)
+    if len(passing) < n:
+        print(f"note: only {len(passing)} dump items pass the filter; the filtered workload repeats them",
+              flush=True)
+        passing = (passing * (n // max(1, len(passing)) + 1))
+    return passing[:n]
+
+
+def run_ours(model_dir: str, dump: Path, tmp: Path, precision: str, name: str) -> dict[str, Any]:
+    out, run = tmp / f"ours-{name}", tmp / f"ours-{name}-run"
+    cmd = [sys.executable, "-c", "from pipeline.cli import predict_main; predict_main()",
+           f"model_dir={model_dir}", f"input={dump}", f"output={out}", f"tagger.precision={precision}",
+           f"hydra.run.dir={run}"]
+    t0 = time.perf_counter()
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if res.returncode != 0:
+        raise SystemExit(f"expel-predict failed:\n{res.stderr[-3000:]}")
+    s = json.loads((run / "predict_summary.json").read_text())
+    return {"documents": s["documents"], "tagged": s["tagged"], "wall_s": round(wall, 2),
+            "docs_per_s": round(s["documents"] / wall, 1), "phases": s.get("phases"),
+            "peak_rss_mb": s.get("peak_rss_mb"), "events": s["events"]}
+
+
+def run_loop(model_dir: str, dump: Path, tmp: Path, batch_size: int, limit: int = 0) -> dict[str, Any]:
+    cmd = [sys.executable, str(LOOP), "--model-dir", model_dir, "--input", str(dump),
+           "--output", str(tmp / "loop.jsonl"), "--batch-size", str(batch_size), "--limit", str(limit)]
+    t0 = time.perf_counter()
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if res.returncode != 0:
+        raise SystemExit(f"pipeline loop failed:\n{res.stderr[-3000:]}")
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    out["wall_s"] = round(wall, 2)
+    return out
+
+
+def tune_loop(model_dir: str, texts_file: Path, tmp: Path, sizes: list[int]) -> tuple[int, dict]:
+    rates = {}
+    for bs in sizes:
+        r = run_loop(model_dir, texts_file, tmp, bs)
+        rates[bs] = round(r["documents"] / r["loop_s"], 1)
+        print(f"  baseline batch_size={bs}: {rates[bs]} docs/s (loop only)", flush=True)
+    return max(rates, key=rates.get), rates
+
+
+def workload(name: str, lines: list[str], a, tmp: Path, bs: int, baseline_sample: int) -> dict[str, Any]:
+    dump = write_lines(tmp / f"{name}.jsonl", lines)
+    ours = run_ours(a.model_dir, dump, tmp, a.precision, name)
+    if baseline_sample and baseline_sample < len(lines):
+        sub = write_lines(tmp / f"{name}-baseline.jsonl", random.Random(a.seed).sample(lines, baseline_sample))
+        loop = run_loop(a.model_dir, sub, tmp, bs)
+        whole = loop["wall_s"] - loop["loop_s"] + loop["loop_s"] / loop["documents"] * len(lines)
+        how = f"start-up measured, loop extrapolated from a random {baseline_sample}"
     else:
-        pool = [t for t, k in zip(texts, ours.filter.keep(list(texts), ours.cfg.filter_threshold)) if k]
-    rng = random.Random(seed)
-    rng.shuffle(pool)
-    unique = len(pool)
-    while pool and len(pool) < n:
-        pool += pool[:n - len(pool)]
-    return pool[:n], unique
+        loop = run_loop(a.model_dir, dump, tmp, bs)
+        whole, how = loop["wall_s"], "measured"
+    base_rate = len(lines) / whole
+    out = {"workload": name, "documents": len(lines), "ours": ours,
+           "baseline": {**loop, "whole_process_s": round(whole, 2), "docs_per_s": round(base_rate, 1), "how": how},
+           "ratio": round(ours["docs_per_s"] / base_rate, 2)}
+    ph = ours["phases"] or {}
+    print(f"[{name}] {len(lines):,} docs | ours {ours['docs_per_s']:,.1f} docs/s ({ours['wall_s']:.1f} s whole "
+          f"process, {ours['tagged']:,} tagged, first tagged after {ph.get('first_tagged_after_s')} s, "
+          f"peak RSS {ours['peak_rss_mb']} MiB, shares {ph.get('share')}) | baseline {base_rate:,.1f} docs/s "
+          f"({whole:,.1f} s, {how}; peak RSS {loop['peak_rss_mb']} MiB) | x{out['ratio']}", flush=True)
+    return out
 
 
-def precision_check(cfg: PredictConfig, dev: str) -> dict[str, Any]:
-    """Dev F1 in fp32, bf16 and int8, written to MODEL_DIR/precision.json (the one gate
-    ``expel-predict tagger.precision=...`` reads)."""
+def precision_check(model_dir: str, dev: str) -> dict[str, Any]:
+    """Dev F1 in fp32, bf16 and int8 into MODEL_DIR/precision.json."""
+    from pipeline.config import TaggerConfig
+    from pipeline.corpus import load_gold
+    from pipeline.evaluation import measure_precision_cost
+    from pipeline.tagger import Tagger, resolve_settings
     from pipeline.tagger.precision import FASTER, write_check
 
-    tagger = Tagger.from_dir(cfg.model_dir, resolve_settings(replace(cfg.tagger, precision="fp32"), None))
+    tagger = Tagger.from_dir(model_dir, resolve_settings(TaggerConfig(precision="fp32"), None))
     check = measure_precision_cost(tagger, load_gold(dev))
-    path = write_check(cfg.model_dir, check | {"dev": dev})
+    path = write_check(model_dir, check | {"dev": dev})
     for p in FASTER:
         if p in check:
             c = check[p]
-            print(f"[precision] dev F1 fp32 {check['fp32']} | {p} {c['f1']} | drop {c['drop_points']} -> "
+            print(f"[precision] fp32 {check['fp32']} | {p} {c['f1']} | drop {c['drop_points']} -> "
                   f"{'accepted' if c['accepted'] else 'REJECTED (drop > 1 point)'}", flush=True)
     print(f"wrote {path}", flush=True)
     return check
 
 
-def precision_speed(texts: Sequence[str], ours: Ours) -> dict[str, float]:
-    """Tagger docs/s in each precision on the same texts (filter off)."""
-    rates = {}
-    for p in ("fp32", "bf16", "int8"):
-        ours.set(precision=p)
-        ours(texts[:50])
-        t, _, _ = timed(lambda: ours(texts))
-        rates[p] = round(len(texts) / t, 1)
-    print(f"[precision speed] tagger docs/s {rates}", flush=True)
-    return rates
-
-
-def precision_split(texts: Sequence[str], ours: Ours, base) -> dict[str, Any]:
-    """How much of the filtered-workload ratio is bfloat16: ours in fp32, and the baseline
-    under the same bfloat16 autocast."""
-    import torch
-
-    ours.set(precision="fp32")
-    t32, _, _ = timed(lambda: ours(texts))
-    ours.set(precision="bf16")
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        base(texts[:8])
-        tb, _, _ = timed(lambda: base(texts))
-    out = {"ours_fp32_docs_per_s": round(len(texts) / t32, 1),
-           "baseline_bf16_docs_per_s": round(len(texts) / tb, 1)}
-    print(f"[filtered, same precision] ours fp32 {out['ours_fp32_docs_per_s']:,.1f} docs/s | baseline "
-          f"under bf16 autocast {out['baseline_bf16_docs_per_s']:,.1f} docs/s", flush=True)
-    return out
-
-
-def end_to_end(cfg: PredictConfig, dump: str, limit: int | None) -> dict[str, Any]:
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        src = dump
-        if limit:
-            src = str(Path(tmp) / "dump.jsonl")
-            with open(dump, encoding="utf-8") as f, open(src, "w", encoding="utf-8") as g:
-                for i, line in enumerate(f):
-                    if i >= limit:
-                        break
-                    g.write(line)
-        from pipeline.stages import predict
-
-        t, mem, s = timed(lambda: predict(
-            replace(cfg, input=src, output=str(Path(tmp) / "out"), records=False), Path(tmp) / "run"))
-    print(f"[end-to-end expel-predict] {s['documents']:,} docs in {t:.1f} s "
-          f"({s['documents'] / t:,.1f} docs/s incl. reading and writing shards)", flush=True)
-    return {"documents": s["documents"], "seconds": round(t, 2), "peak_rss_mb": round(mem)}
-
-
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model-dir", default="models/expel-minilm")
     ap.add_argument("--dump", default=str(ROOT.parent / "shared/data/cep/items.jsonl"))
-    ap.add_argument("--limit", type=int, default=None, help="first N items of the dump only")
-    ap.add_argument("--baseline-sample", type=int, default=1000,
-                    help="baseline docs measured on the dump workload (0 = all)")
+    ap.add_argument("--sample", type=int, default=20000)
     ap.add_argument("--filtered", type=int, default=2000)
-    ap.add_argument("--batch-sizes", default="8,16,32,64,128")
-    ap.add_argument("--workloads", default="dump,filtered", help="which of dump,filtered to run")
-    ap.add_argument("--batch-size", type=int, default=64, help="our tagger's batch size")
-    ap.add_argument("--filter", default="auto")
-    ap.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "int8"),
-                    help="our tagger's precision (expel-predict's tagger.precision=)")
-    ap.add_argument("--precision-check", action="store_true",
-                    help="measure dev F1 in bf16 and int8 and write MODEL_DIR/precision.json "
-                         "(expel-train writes it for new models)")
-    ap.add_argument("--precision-speed", action="store_true",
-                    help="tagger docs/s in fp32, bf16 and int8 on --speed-docs filter-passing docs")
-    ap.add_argument("--speed-docs", type=int, default=500, help="docs for --precision-speed")
+    ap.add_argument("--baseline-sample", type=int, default=1000,
+                    help="baseline documents measured on the sample workload (0 = all of them)")
+    ap.add_argument("--batch-sizes", default="8,16,32,64")
+    ap.add_argument("--precision", default="fp32", choices=("auto", "fp32", "bf16", "int8"),
+                    help="our tagger.precision (fp32: what a CPU without bfloat16 runs)")
+    ap.add_argument("--full", action="store_true", help="also ours over the whole dump")
+    ap.add_argument("--precision-check", action="store_true")
     ap.add_argument("--dev", default=str(ROOT / "data/gold/dev.jsonl"))
-    ap.add_argument("--end-to-end", action="store_true")
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--json", default=None, help="write the figures to this file")
+    ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
-
-    cfg = PredictConfig(model_dir=a.model_dir, filter=a.filter,
-                        tagger=TaggerConfig(batch_size=a.batch_size, precision=a.precision))
+    a.model_dir = str(Path(a.model_dir).resolve())
     if a.precision_check:
-        precision_check(cfg, a.dev)
-    texts = load_texts(a.dump, a.limit)
-    print(f"{len(texts):,} documents from {a.dump}; model {a.model_dir}", flush=True)
-    ours = Ours(cfg)
-    print(f"our precision: {ours.tagger.settings.precision}", flush=True)
-    if ours.filter is None:
-        print("note: no document filter (filter=none or no docfilter.json): ours tags every document")
-    filt, unique = filtered_texts(texts, ours, a.filtered, a.seed)
-    sizes = [int(x) for x in a.batch_sizes.split(",")]
-    best, rates = tune_baseline(a.model_dir, filt[:200], sizes)
-    print(f"baseline batch size: {best}", flush=True)
-    ours.set(batch_size=tune_ours(ours, filt[:200], sizes))
-    base = baseline(a.model_dir, best)
-    base(filt[:8])
-    results: dict[str, Any] = {"model_dir": a.model_dir, "baseline_batch_size": best,
-                               "our_batch_size": ours.tagger.settings.batch_size,
-                               "baseline_tuning_docs_per_s": rates}
-    if "dump" in a.workloads:
-        results["dump"] = run_workload("dump", texts, ours, base, a.baseline_sample, a.seed)
-    if "filtered" in a.workloads:
-        print(f"filtered workload: {len(filt):,} docs ({unique:,} distinct texts pass the filter)")
-        results["filtered"] = run_workload("filtered", filt, ours, base, 0, a.seed)
-        results["filtered"]["distinct_texts"] = unique
-        results["filtered"]["precision"] = ours.tagger.settings.precision
-        if ours.tagger.settings.precision == "bf16":
-            results["filtered"] |= precision_split(filt, ours, base)
-    if a.precision_speed:
-        results["precision_speed"] = precision_speed(filt[:a.speed_docs], Ours(replace(cfg, filter="none")))
-    if a.end_to_end:
-        results["end_to_end"] = end_to_end(cfg, a.dump, a.limit)
-    if a.json:
-        Path(a.json).write_text(json.dumps(results, indent=2))
+        precision_check(a.model_dir, a.dev)
+    from pipeline.tagger.precision import native_bf16
+
+    results: dict[str, Any] = {"cpu": cpu_model(), "cores": os.cpu_count(), "native_bf16": native_bf16("cpu"),
+                               "precision": a.precision, "date": dt.date.today().isoformat(),
+                               "model_dir": a.model_dir, "dump": a.dump, "seed": a.seed}
+    print(f"{results['cpu']} ({results['cores']} cores), native bf16: {results['native_bf16']}, "
+          f"ours in tagger.precision={a.precision}", flush=True)
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        sample = sample_dump(a.dump, a.sample, a.seed)
+        filtered = filter_passing(a.dump, a.model_dir, a.filtered, a.seed)
+        tune = write_lines(tmp / "tune.jsonl", filtered[:200])
+        bs, rates = tune_loop(a.model_dir, tune, tmp, [int(x) for x in a.batch_sizes.split(",")])
+        results["baseline_batch_size"], results["baseline_tuning"] = bs, rates
+        results["sample"] = workload("sample", sample, a, tmp, bs, a.baseline_sample)
+        results["filtered"] = workload("filtered", filtered, a, tmp, bs, 0)
+        if a.full:
+            lines = [x for x in open(a.dump, encoding="utf-8") if x.strip()]
+            full = run_ours(a.model_dir, write_lines(tmp / "full.jsonl", lines), tmp, a.precision, "full")
+            rate = results["sample"]["baseline"]["docs_per_s"]
+            results["full"] = {"documents": len(lines), "ours": full,
+                               "baseline_extrapolated_s": round(len(lines) / rate, 1),
+                               "ratio": round(full["docs_per_s"] / rate, 2)}
+            print(f"[full] {len(lines):,} docs | ours {full['wall_s']:.1f} s ({full['docs_per_s']:,.1f} docs/s, "
+                  f"{full['tagged']:,} tagged) | baseline extrapolated {len(lines) / rate / 60:.1f} min", flush=True)
+    out = Path(a.out) if a.out else ROOT / "benchmarks/results" / (
+        f"{results['cpu'].split()[0].lower()}-{results['date']}")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "batch_benchmark.json").write_text(json.dumps(results, indent=2))
+    (out / "batch_benchmark.md").write_text(markdown(results))
+    print(markdown(results))
+    print(f"written: {out}/batch_benchmark.json and .md")
     return results
+
+
+def markdown(r: dict[str, Any]) -> str:
+    lines = [f"# Batch benchmark ({r['date']})", "",
+             f"{r['cpu']}, {r['cores']} cores, native bfloat16: {r['native_bf16']}; ours in "
+             f"`tagger.precision={r['precision']}`; baseline `transformers.pipeline` loop at batch size "
+             f"{r['baseline_batch_size']} (best of {list(r['baseline_tuning'])}). Whole processes, wall time.", "",
+             "| workload | documents | ours docs/s | baseline docs/s | ratio | ours first tagged (s) | "
+             "ours peak RSS (MiB) | baseline peak RSS (MiB) |", "|---|---|---|---|---|---|---|---|"]
+    for name in ("sample", "filtered"):
+        w = r.get(name)
+        if w:
+            lines.append(f"| {name} | {w['documents']:,} | {w['ours']['docs_per_s']:,.1f} | "
+                         f"{w['baseline']['docs_per_s']:,.1f} | **{w['ratio']}x** | "
+                         f"{(w['ours']['phases'] or {}).get('first_tagged_after_s')} | {w['ours']['peak_rss_mb']} | "
+                         f"{w['baseline']['peak_rss_mb']} |")
+    if "full" in r:
+        f = r["full"]
+        lines.append(f"| full dump | {f['documents']:,} | {f['ours']['docs_per_s']:,.1f} | "
+                     f"(extrapolated: {f['baseline_extrapolated_s'] / 60:.0f} min) | {f['ratio']}x | "
+                     f"{(f['ours']['phases'] or {}).get('first_tagged_after_s')} | {f['ours']['peak_rss_mb']} | - |")
+    lines += ["", "Share of our time per phase:", ""]
+    for name in ("sample", "filtered", "full"):
+        w = r.get(name)
+        if w and w["ours"].get("phases"):
+            lines.append(f"- {name}: " + ", ".join(f"{k} {v:.0%}" for k, v in w["ours"]["phases"]["share"].items())
+                         + f" (of {sum(w['ours']['phases']['seconds'].values()):.1f} s in the engine; "
+                         f"{w['ours']['wall_s']:.1f} s whole process)")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

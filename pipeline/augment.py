@@ -16,9 +16,9 @@ Entity Recognition" (mention replacement helps most with small training sets):
 - **triggers**: a verb trigger directly followed by its EXPELLED span is rewritten into a
   form the annotation guide accepts and the corpus has few of: ``expels X`` ->
   ``orders X to leave`` (trigger *orders*), ``declares X persona non grata`` (trigger
-  *persona non grata*), ``announces the expulsion of X`` (trigger *expulsion*), or
-  ``gives X 72 hours to leave`` (trigger *gives*, a DEADLINE span added), in the tense of
-  the original.
+  *persona non grata*), ``announces the expulsion of X`` (trigger *expulsion*),
+  ``is expelling X`` (trigger *expelling*), or ``gives X 72 hours to leave`` (trigger
+  *gives*, a DEADLINE span added), in the tense of the original.
 
 Every rewrite is an edit of the text; spans before, after and around an edit move with
 it, a span an edit replaces becomes the new text, and the result is validated against
@@ -314,6 +314,7 @@ _REWRITES: dict[str, dict[str, tuple[str, str, str]]] = {
                   "past": ("announced the expulsion of", "", "expulsion"),
                   "base": ("announce the expulsion of", "", "expulsion")},
     "gives": {"present": ("gives", " {deadline} to leave", "verb"), "base": ("give", " {deadline} to leave", "verb")},
+    "expelling": {"present": ("is expelling", "", "expelling")},
 }
 _DEADLINES = ["24 hours", "48 hours", "72 hours", "seven days", "a week", "five days"]
 
@@ -338,9 +339,9 @@ def trigger_edits(doc: Document, rng) -> list[Edit]:
     trig = ev.trigger
     if part == "verb":
         first = Edit(trig.start, trig.end, verb)                       # the trigger becomes the verb
-    elif part == "expulsion":
-        k = verb.index("expulsion")
-        first = Edit(trig.start, trig.end, verb, place={trig.key: (k, k + len("expulsion"))})
+    elif part in ("expulsion", "expelling"):
+        k = verb.index(part)
+        first = Edit(trig.start, trig.end, verb, place={trig.key: (k, k + len(part))})
     else:
         first = Edit(trig.start, trig.end, verb, keep=False)
     if "{deadline}" in tail:

@@ -72,6 +72,7 @@ class TaggerConfig:
     decoding: str = "viterbi"  # viterbi (valid BIO, most probable) or argmax (word by word)
     reason: str = "rules"      # REASON clauses from the rule anchored on model triggers, or "model"
     consistency: bool = False  # mend events with two uncoordinated EXPELLERs or a same-country pair
+    require_expelled: bool = False   # drop predicted events without an EXPELLED span
     # auto: bf16 where the hardware computes it natively and the model's precision.json shows
     # no dev F1 dropping by more than 1 point, else fp32; fp32, bf16 and int8 on request
     # (bf16 and int8 only with a passing measurement: pipeline/tagger/precision.py).
@@ -127,6 +128,7 @@ class PredictConfig:
     text_field: str = "text"
     tagger: TaggerConfig = field(default_factory=TaggerConfig)
     chunk_size: int = 1000               # documents per output shard (the unit of resumption)
+    queue_docs: int = 512                # filter-passing documents gathered across shards per tagger call
     max_chars: int = 1_000_000           # longer texts go to the rejects file
     filter: Optional[str] = "auto"       # document filter: auto (from model_dir), none, or a path
     filter_threshold: Optional[float] = None  # null = the threshold saved with the filter

@@ -104,12 +104,18 @@ def check_model_dir(path: str | os.PathLike, *, need_weights: bool = True) -> Pa
 
 
 def check_label_map(model_config, where: str) -> None:
-    """The model's label map must equal the schema's BIO labels.
+    """The model's label map (a config object, or ``config.json`` as a dict) must equal the
+    schema's BIO labels.
 
     Raises:
         ModelDirError: showing both label sets.
     """
-    got = [model_config.id2label[i] for i in sorted(model_config.id2label)]
+    id2label = model_config.get("id2label") if isinstance(model_config, dict) else model_config.id2label
+    try:
+        id2label = {int(k): v for k, v in (id2label or {}).items()}
+    except (TypeError, ValueError, AttributeError):
+        id2label = {}
+    got = [id2label[i] for i in sorted(id2label)]
     if got != list(BIO_LABELS):
         raise ModelDirError(
             f"the label map of {where} does not match this project's schema.\n"
@@ -218,6 +224,35 @@ def load_model(model_dir: str | os.PathLike):
     info: dict[str, Any] = _json_object(info_file) if info_file.is_file() else {}
     model.eval()
     return model, tokenizer, info
+
+
+def load_for_inference(model_dir: str | os.PathLike):
+    """Load a trained model directory for tagging, as light as it can be.
+
+    A BERT-family model with a ``tokenizer.json`` loads through :mod:`pipeline.tagger.bert`
+    (plain PyTorch and the Rust tokenizer: no ``transformers`` import, seconds less
+    start-up); any other architecture through transformers (:func:`load_model`).
+
+    Returns:
+        ``(model, tokenizer, info)`` as :func:`load_model` does.
+
+    Raises:
+        ModelDirError: see :func:`check_model_dir` and :func:`check_label_map`.
+    """
+    from pipeline.tagger.bert import BertTagger, RustTokenizer, supported
+
+    p = check_model_dir(model_dir)
+    config = _json_object(p / "config.json")
+    check_label_map(config, str(p))
+    if supported(config) and (p / "tokenizer.json").is_file():
+        try:
+            model, tokenizer = BertTagger.from_dir(p, config), RustTokenizer(p)
+        except Exception:        # a tokenizer.json the Rust library refuses: transformers says why
+            model = None
+        if model is not None:
+            info_file = p / SCHEMA_FILE
+            return model, tokenizer, (_json_object(info_file) if info_file.is_file() else {})
+    return load_model(model_dir)
 
 
 def save_model(model, tokenizer, out_dir: str | os.PathLike, info: dict[str, Any]) -> Path:

@@ -41,7 +41,7 @@ def test_apply_edits_refuses_an_edit_that_cuts_into_a_span():
     assert apply_edits(d, [Edit(0, 6, "A"), Edit(4, 8, "B")]) is None   # edits overlap
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(8))
 def test_trigger_rewrites_give_the_forms_the_guide_accepts(seed):
     d = doc("[Poland]{EXPELLER#1} [expels]{TRIGGER#1} [two Russian diplomats]{EXPELLED#1} for [spying]{REASON#1}.")
     out = apply_edits(d, trigger_edits(d, random.Random(seed)))
@@ -53,6 +53,7 @@ def test_trigger_rewrites_give_the_forms_the_guide_accepts(seed):
         "[spying]{REASON#1}.",
         "[Poland]{EXPELLER#1} announces the [expulsion]{TRIGGER#1} of [two Russian diplomats]{EXPELLED#1} for "
         "[spying]{REASON#1}.",
+        "[Poland]{EXPELLER#1} is [expelling]{TRIGGER#1} [two Russian diplomats]{EXPELLED#1} for [spying]{REASON#1}.",
     } or (markup.startswith("[Poland]{EXPELLER#1} [gives]{TRIGGER#1} [two Russian diplomats]{EXPELLED#1} [")
           and "]{DEADLINE#1} to leave for [spying]{REASON#1}." in markup), markup
 

@@ -200,9 +200,12 @@ def test_filter_turns_documents_away(reference, model_dir, dump, tmp_path):
     assert 0 < summary["filtered_out"] < N_GOOD and summary["documents"] == N_GOOD
     got = {d["id"]: d for d in map(json.loads, _output(out)[0])}
     ref = {d["id"]: d for d in map(json.loads, reference[1][0])}
-    passed = [i for i in range(N_GOOD) if i % 4 in (0, 2)]         # the expulsion-like texts
-    assert all(got[f"n{i}"] == ref[f"n{i}"] for i in passed)
-    assert all(got[f"n{i}"]["events"] == [] for i in range(N_GOOD) if i % 4 in (1, 3))
+    passed = [i for i in range(N_GOOD) if i % 4 == 0]              # the expulsion text
+    assert all(got[f"n{i}"]["events"] == ref[f"n{i}"]["events"] for i in passed)
+    assert all(got[f"n{i}"]["tagged"] and got[f"n{i}"]["filter_score"] > 0 for i in passed)
+    skipped = [got[f"n{i}"] for i in range(N_GOOD) if i % 4 in (1, 3)]   # the gate stops these
+    assert all(d["events"] == [] and d["tagged"] is False and "filter_score" in d for d in skipped)
+    assert summary["tagged"] == N_GOOD - summary["filtered_out"]
 
 
 def test_parquet_shards_and_records(reference, model_dir, dump, tmp_path):

@@ -206,7 +206,8 @@ def test_cli_prints_the_predict_summary_and_user_errors_without_traceback(tiny_m
               "filter=none", "records=false", "tagger.max_length=64", "tagger.stride=16",
               f"hydra.run.dir={tmp_path}/run")
     assert res.returncode == 0, res.stderr
-    assert "2 records -> 1 documents" in res.stdout and f"Output: {tmp_path}/out" in res.stdout
+    assert "2 records -> 1 documents (1 read by the tagger, 0 skipped" in res.stdout
+    assert f"Output: {tmp_path}/out" in res.stdout
     again = cli("predict", f"model_dir={tiny_model_dir}", f"input={dump}", f"output={tmp_path}/out",
                 "filter=none", "records=false", "tagger.precision=bf16", f"hydra.run.dir={tmp_path}/run2")
     # The tiny model was measured: bf16 is refused or allowed by its own precision.json; a run

@@ -5,6 +5,7 @@ and every input record ends up exactly once in a shard or in rejects.jsonl."""
 from __future__ import annotations
 
 import errno
+from dataclasses import replace
 import json
 import os
 from collections import Counter
@@ -36,9 +37,10 @@ def dump(tmp_path) -> Path:
 
 
 def config(model_dir, dump: Path, out: Path) -> PredictConfig:
+    # queue_docs=1: every shard is tagged on its own, so a failure can be placed between shards.
     return predict_config(model_dir=str(model_dir), input=str(dump), output=str(out),
                           chunk_size=CHUNK, batch_size=8, max_length=64, stride=16,
-                          filter="none", records=False)
+                          filter="none", records=False, queue_docs=1)
 
 
 def shard_files(out: Path) -> list[Path]:
@@ -235,3 +237,29 @@ def test_ctrl_c_during_prediction_then_rerun_completes(tiny_model_dir, dump, tmp
     for p in shard_files(clean):
         assert (out / p.name).read_bytes() == p.read_bytes()
     assert (out / "rejects.jsonl").read_text() == (clean / "rejects.jsonl").read_text()
+
+
+def test_documents_queued_across_shards_give_the_same_output_and_resume(tiny_model_dir, dump, tmp_path,
+                                                                          monkeypatch):
+    """With the queue (all 23 documents in one tagger call) the shards are byte for byte those of
+    shard-by-shard tagging, and a Ctrl-C in that call leaves no shard half-finished."""
+    per_shard = tmp_path / "per_shard"
+    predict(config(tiny_model_dir, dump, per_shard), tmp_path / "r0")
+    queued = tmp_path / "queued"
+    cfg = replace(config(tiny_model_dir, dump, queued), queue_docs=512)
+    real, calls = pipeline.tagger.core.run_model, []
+    with monkeypatch.context() as m:
+        m.setattr(pipeline.tagger.core, "run_model", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+        predict(cfg, tmp_path / "r1")
+    assert len(calls) == 1                                       # one call for all shards
+    for p in shard_files(per_shard):
+        assert (queued / p.name).read_bytes() == p.read_bytes()
+    again = tmp_path / "again"
+    cfg2 = replace(cfg, output=str(again))
+    with monkeypatch.context() as m:
+        m.setattr(pipeline.tagger.core, "run_model", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+        with pytest.raises(KeyboardInterrupt):
+            predict(cfg2, tmp_path / "r2")
+    assert shard_files(again) == []
+    predict(cfg2, tmp_path / "r3")
+    assert output_ids(again) == expected_ids()

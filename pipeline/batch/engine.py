@@ -1,15 +1,18 @@
 """The local engine: filter, tag and write a dump shard by shard in this process.
 
-Documents that pass the document filter are tagged; the others keep ``"events": []``.
+Documents that pass the document filter are tagged (several chunks' worth together, in
+batches of similar length: :class:`TagQueue`); the others keep ``"events": []`` and say
+``"tagged": false``.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
 from pipeline.batch.dumps import Item, Record, Reject, read_dump
-from pipeline.batch.progress import progress_bar
+from pipeline.batch.progress import Phases, progress_bar
 from pipeline.batch.settings import load_doc_filter
 from pipeline.batch.store import ChunkResult, ShardStore
 from pipeline.config import PredictConfig
@@ -19,24 +22,94 @@ from pipeline.tagger import Tagger, TaggerSettings
 log = logging.getLogger(__name__)
 
 
-def tag_chunk(items: Sequence[Item], tagger, doc_filter=None,
-              threshold: float | None = None) -> ChunkResult:
-    """Filter, tag and link one chunk of dump items; rejects pass through.
+@dataclass
+class FilteredChunk:
+    """One chunk of dump items after the document filter, waiting for the tagger."""
 
-    Documents the filter turns away get ``"events": []`` without reaching the model.
-    """
+    shard: int
+    items: list[Item]
+    docs: list[Document]               # the usable records, in record order
+    rejects: list[Reject]
+    keep: list[bool]                   # per document: the filter let it through
+    scores: list[float] | None         # per document: the filter's score (None: no filter)
+
+
+def filter_chunk(shard: int, items: Sequence[Item], doc_filter=None,
+                 threshold: float | None = None) -> FilteredChunk:
+    """Run the document filter over one chunk; rejects pass through."""
     records = [it for it in items if isinstance(it, Record)]
     rejects = [it for it in items if isinstance(it, Reject)]
-    keep = [True] * len(records)
-    if doc_filter is not None and records:
-        keep = [bool(k) for k in doc_filter.keep([r.text for r in records], threshold)]
     docs = [Document(id=r.id, text=r.text, meta=dict(r.fields)) for r in records]
-    to_tag = [d for d, k in zip(docs, keep) if k]
-    # The tagger sorts windows by length and pads each batch to its own longest window.
-    tagged = iter(tagger.predict(to_tag) if to_tag else ())
-    out = [next(tagged) if k else d for d, k in zip(docs, keep)]
-    return ChunkResult(out, rejects, events=sum(len(d.events) for d in out),
-                       filtered_out=len(keep) - sum(keep), passed=keep)
+    if doc_filter is None or not records:
+        return FilteredChunk(shard, list(items), docs, rejects, [True] * len(docs), None)
+    scores = doc_filter.scores([r.text for r in records])
+    t = doc_filter.threshold if threshold is None else threshold
+    gated = doc_filter.gated([r.text for r in records])
+    keep = [bool(g and sc >= t) for g, sc in zip(gated, scores)]
+    return FilteredChunk(shard, list(items), docs, rejects, keep, [round(float(x), 4) for x in scores])
+
+
+def finish_chunk(fc: FilteredChunk, tagged: Iterator[Document]) -> ChunkResult:
+    """The chunk's output documents: the tagged ones from ``tagged`` (in order), the
+    others as they are; every line says whether the tagger read it (``"tagged"``) and,
+    with a filter, the filter's score (``"filter_score"``)."""
+    out = []
+    for i, (d, k) in enumerate(zip(fc.docs, fc.keep)):
+        doc = next(tagged) if k else d
+        doc.meta["tagged"] = k
+        if fc.scores is not None:
+            doc.meta["filter_score"] = fc.scores[i]
+        out.append(doc)
+    return ChunkResult(out, fc.rejects, events=sum(len(d.events) for d in out),
+                       filtered_out=len(fc.keep) - sum(fc.keep), passed=fc.keep)
+
+
+def tag_chunk(items: Sequence[Item], tagger, doc_filter=None,
+              threshold: float | None = None) -> ChunkResult:
+    """Filter, tag and link one chunk of dump items on its own (the Ray workers' unit)."""
+    fc = filter_chunk(0, items, doc_filter, threshold)
+    to_tag = [d for d, k in zip(fc.docs, fc.keep) if k]
+    return finish_chunk(fc, iter(tagger.predict(to_tag) if to_tag else ()))
+
+
+class TagQueue:
+    """Filter-passing documents of consecutive chunks, tagged together.
+
+    After filtering, a chunk of 1,000 news items leaves a few dozen documents; tagging
+    them chunk by chunk pads every batch to the longest of a handful.  The queue gathers
+    the documents of several chunks until it holds ``max_docs`` (or ``max_chunks``
+    chunks wait), tags them in one call (the tagger sorts all their windows by length, so
+    batches hold windows of similar length), then writes the waiting chunks' shards in
+    order.  A shard is written only when all its documents are tagged, so resume and
+    exactly-once output are as before; at most ``max_chunks`` unwritten chunks are lost
+    to a kill.
+    """
+
+    def __init__(self, tagger, store: ShardStore, bar, max_docs: int = 512, max_chunks: int = 50,
+                 phases: Phases | None = None):
+        self.tagger, self.store, self.bar = tagger, store, bar
+        self.phases = phases or Phases()
+        self.max_docs, self.max_chunks = max_docs, max_chunks
+        self.pending: list[FilteredChunk] = []
+        self.queued = 0
+
+    def add(self, fc: FilteredChunk) -> None:
+        self.pending.append(fc)
+        self.queued += sum(fc.keep)
+        if self.queued >= self.max_docs or len(self.pending) >= self.max_chunks:
+            self.flush()
+
+    def flush(self) -> None:
+        to_tag = [d for fc in self.pending for d, k in zip(fc.docs, fc.keep) if k]
+        with self.phases.time("tagger"):
+            tagged = iter(self.tagger.predict(to_tag) if to_tag else ())
+        if to_tag:
+            self.phases.tagged()
+        with self.phases.time("write"):
+            for fc in self.pending:
+                self.store.write(fc.shard, fc.items, finish_chunk(fc, tagged))
+                self.bar.update(len(fc.items))
+        self.pending, self.queued = [], 0
 
 
 def chunks(items: Iterable[Item], chunk_size: int, done: set[int]) -> Iterator[tuple[int, list[Item]]]:
@@ -75,8 +148,20 @@ class RecordCounter:
             yield it
 
 
+def _timed(items: Iterable, phases: Phases, phase: str) -> Iterator:
+    """``items`` with the time spent producing each one added to ``phase``."""
+    it = iter(items)
+    while True:
+        with phases.time(phase):
+            try:
+                x = next(it)
+            except StopIteration:
+                return
+        yield x
+
+
 def run_local(cfg: PredictConfig, settings: TaggerSettings, input_format: str,
-              store: ShardStore) -> tuple[int, int]:
+              store: ShardStore, phases: Phases | None = None) -> tuple[int, int]:
     """Tag shard by shard in this process; returns (records in the dump, records processed).
 
     Args:
@@ -85,17 +170,33 @@ def run_local(cfg: PredictConfig, settings: TaggerSettings, input_format: str,
         input_format: the dump's format.
         store: the open output folder (finished shards are passed over).
     """
+    phases = phases or Phases()
     tagger = Tagger.from_dir(cfg.model_dir, settings)
     doc_filter = load_doc_filter(cfg)
     stream = RecordCounter(dump_items(cfg, input_format, store))
     processed = 0
     with progress_bar(store) as bar:
-        for shard, items in chunks(stream, cfg.chunk_size, store.done):
-            result = tag_chunk(items, tagger, doc_filter, cfg.filter_threshold)
-            store.write(shard, items, result)
-            processed += len(items)
-            bar.update(len(items))
+        queue = TagQueue(tagger, store, bar, max_docs=cfg.queue_docs, phases=phases)
+        try:
+            for shard, items in _timed(chunks(stream, cfg.chunk_size, store.done), phases, "read"):
+                with phases.time("filter"):
+                    fc = filter_chunk(shard, items, doc_filter, cfg.filter_threshold)
+                queue.add(fc)
+                processed += len(items)
+        except Exception:
+            # The input broke off (a read error): the chunks read before it are whole, so
+            # they are tagged and written before the error goes on; the rerun resumes after.
+            _flush_quietly(queue)
+            raise
+        queue.flush()
     return record_total(stream.last, store), processed
+
+
+def _flush_quietly(queue: TagQueue) -> None:
+    try:
+        queue.flush()
+    except Exception as e:          # the first error is the one to report
+        log.warning("could not write the chunks read before the error (%s); they are redone", e)
 
 
 def record_total(last_seen: int, store: ShardStore) -> int:

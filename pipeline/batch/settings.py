@@ -19,7 +19,7 @@ ENGINES = ("local", "ray")
 RUN_KEYS = ("input", "input_format", "id_field", "text_field", "chunk_size", "max_chars",
             "output_format", "model_dir", "filter", "filter_threshold")
 # ... and of the resolved tagger settings (precision as resolved: fp32, bf16 or int8).
-TAGGER_RUN_KEYS = ("max_length", "stride", "linking", "decoding", "reason", "consistency", "precision")
+TAGGER_RUN_KEYS = ("max_length", "stride", "linking", "decoding", "reason", "consistency", "require_expelled", "precision")
 
 
 def validate(cfg: PredictConfig) -> str:
@@ -43,7 +43,7 @@ def validate(cfg: PredictConfig) -> str:
     _choice("engine", cfg.engine, ENGINES)
     if cfg.input_format is not None:
         _choice("input_format", cfg.input_format, DUMP_FORMATS)
-    for name in ("chunk_size", "max_chars"):
+    for name in ("chunk_size", "max_chars", "queue_docs"):
         if getattr(cfg, name) <= 0:
             raise PredictError(f"{name} must be a positive number, got {getattr(cfg, name)}")
     for name in ("batch_size", "max_length"):

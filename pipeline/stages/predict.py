@@ -42,6 +42,7 @@ def predict(cfg: PredictConfig, run_dir: str | Path) -> dict[str, Any]:
         PrecisionError: bf16 or int8 asked for without a passing measurement.
         FilterError: the document filter file is corrupt.
     """
+    from pipeline.batch.progress import Phases, peak_rss_mb
     from pipeline.batch.progress import summary as run_summary
     from pipeline.batch.settings import run_settings, validate
     from pipeline.batch.store import ShardStore
@@ -56,6 +57,7 @@ def predict(cfg: PredictConfig, run_dir: str | Path) -> dict[str, Any]:
     store = ShardStore.open(cfg.output, run_settings(cfg, input_format, settings))
     skipped = len(store.done)
     t0 = time.perf_counter()
+    phases = Phases()
     if cfg.engine == "ray":
         from pipeline.batch.ray_engine import run_ray
 
@@ -63,12 +65,17 @@ def predict(cfg: PredictConfig, run_dir: str | Path) -> dict[str, Any]:
     else:
         from pipeline.batch.engine import run_local
 
-        records, processed = run_local(cfg, settings, input_format, store)
+        records, processed = run_local(cfg, settings, input_format, store, phases)
     seconds = time.perf_counter() - t0
     store.finish(records)
-    summary = run_summary(cfg, store, records, processed, skipped, seconds)
     if cfg.records:
-        summary.update(_write_event_records(store.out))
+        with phases.time("records"):
+            extra = _write_event_records(store.out)
+    summary = run_summary(cfg, store, records, processed, skipped, seconds,
+                          phases if cfg.engine == "local" else None)
+    if cfg.records:
+        summary.update(extra)
+    summary["peak_rss_mb"] = peak_rss_mb()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "predict_summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")

@@ -80,9 +80,9 @@ class Tagger:
         Raises:
             ModelDirError: the directory is missing, incomplete or unsafe.
         """
-        from pipeline.modeling import load_model
+        from pipeline.modeling import load_for_inference
 
-        model, tokenizer, _ = load_model(model_dir)
+        model, tokenizer, _ = load_for_inference(model_dir)
         return cls(model, tokenizer, settings)
 
     def with_settings(self, **changes) -> "Tagger":
@@ -120,6 +120,10 @@ class Tagger:
                 from pipeline.consistency import consistent_events
 
                 events = consistent_events(doc.text, events)
+            if self.settings.require_expelled:
+                from pipeline.consistency import with_expelled
+
+                events = with_expelled(events)
             out.append(Document(id=doc.id, text=doc.text, events=events, meta=dict(doc.meta)))
         return out
 
