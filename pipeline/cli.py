@@ -18,10 +18,23 @@ CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "configs")
 log = logging.getLogger("pipeline")
 
 
+def _quote_text(args: list[str]) -> list[str]:
+    """``text=<any sentence>`` as a quoted Hydra value, so that ``;``, ``,``, ``=``, quotes
+    and brackets in the sentence are text, not override syntax."""
+    out = []
+    for a in args:
+        if a.startswith("text=") and not a[5:6] in ("'", '"'):
+            v = a[5:].replace("\\", "\\\\").replace("'", "\\'").replace("${", "\\${")
+            a = f"text='{v}'"
+        out.append(a)
+    return out
+
+
 def _run(stage: str) -> None:
     import hydra
     from pipeline.config import check_overrides, register_configs, to_typed
 
+    sys.argv[1:] = _quote_text(sys.argv[1:])
     problem = check_overrides(stage, sys.argv[1:])
     if problem:
         print(f"error: {problem}", file=sys.stderr)
@@ -50,8 +63,12 @@ def _run(stage: str) -> None:
 def _train(cfg, run_dir: Path) -> None:
     from pipeline.stages.train import train
 
+    from pipeline.training import epoch_table
+
     res = train(cfg, run_dir)
     s = res["scores"]
+    if res["epochs"]:
+        print("\n" + epoch_table(res["epochs"]))
     print(f"\nTrained on {res['train_docs']} documents in {res['seconds']:.0f} s; scored on "
           f"{res['scored_on']} ({res['scored_docs']} documents): trigger F1 {s['trigger']['f1']:.3f}, "
           f"Arg-C F1 {s['argument']['f1']:.3f}, Arg-C+ F1 {s['argument_attached']['f1']:.3f}")
@@ -88,12 +105,19 @@ def _evaluate(cfg, run_dir: Path) -> None:
 
 def _predict(cfg, run_dir: Path) -> None:
     from pipeline.batch.progress import summary_text
-    from pipeline.stages.predict import predict
+    from pipeline.stages.predict import predict, text_summary
 
-    print(summary_text(predict(cfg, run_dir)))
+    res = predict(cfg, run_dir)
+    print(text_summary(res) if cfg.text is not None else summary_text(res))
 
 
-STAGES = {"train": _train, "evaluate": _evaluate, "predict": _predict}
+def _annotate(cfg, run_dir: Path) -> None:
+    from pipeline.stages.annotate import annotate, summary_text
+
+    print(summary_text(annotate(cfg, run_dir)))
+
+
+STAGES = {"train": _train, "evaluate": _evaluate, "predict": _predict, "annotate": _annotate}
 
 
 def train_main() -> None:
@@ -109,6 +133,18 @@ def evaluate_main() -> None:
 def predict_main() -> None:
     """``expel-predict``."""
     _run("predict")
+
+
+def annotate_main() -> None:
+    """``expel-annotate``."""
+    _run("annotate")
+
+
+def merge_main() -> None:
+    """``expel-merge``: add corrected annotations to a gold file, with checks (plain arguments)."""
+    from pipeline.merge import main
+
+    raise SystemExit(main(sys.argv[1:]))
 
 
 def check_main() -> None:

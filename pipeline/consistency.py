@@ -80,15 +80,6 @@ def _subject(text: str, groups: list[list[Span]], trigger: Span, sentence: tuple
     return min(groups, key=lambda g: min(abs(g[0].start - trigger.end), abs(trigger.start - g[-1].end)))
 
 
-def with_expelled(events: Sequence[Event]) -> list[Event]:
-    """The events that name who is expelled (``tagger.require_expelled=true``).
-
-    183 of the 192 gold events have an EXPELLED span; a predicted trigger with none linked
-    is more often a false alarm ("calls for the expulsion of Iran from the UN") than one of
-    the few real ones ("does the same")."""
-    return [ev for ev in events if any(a.label == "EXPELLED" for a in ev.arguments)]
-
-
 def consistent_events(text: str, events: Sequence[Event]) -> list[Event]:
     """Copies of ``events`` with the two likely errors above mended."""
     from pipeline.records.countries import country_code, expelled_country, is_organisation

@@ -153,8 +153,13 @@ def build_model(encoder: str, *, seed: int | None = None):
         ModelDirError: an unsafe or broken local directory, or a name that cannot be
             loaded (named in the message).
     """
-    from transformers import AutoModelForTokenClassification, set_seed
+    import logging
 
+    from transformers import AutoModelForTokenClassification, set_seed
+    from transformers.utils import logging as hf_logging
+
+    if not logging.getLogger("pipeline").isEnabledFor(logging.DEBUG):
+        hf_logging.set_verbosity_error()   # "Some weights ... newly initialized": expected for a new head
     if seed is not None:
         set_seed(seed)
     path = resolve_encoder(encoder)

@@ -277,8 +277,9 @@ def fit(model, tokenizer, train_docs: Sequence[Document], data, trainer, ckpt_di
             log.info("resuming after epoch %d from %s (same config, interrupted earlier)", state["epoch"], resumed)
         ckpt_dir.mkdir(parents=True, exist_ok=True)
 
+    # disable=None: no bar where the output is not a terminal (CI logs get the epoch lines only).
     bar = tqdm(total=total, initial=state["step"], unit="step", desc="expel-train", dynamic_ncols=True,
-               disable=not show_progress, leave=False)
+               disable=None if show_progress else True, leave=False)
     patience = t.early_stopping_patience if score is not None else 0
     try:
         for epoch in range(state["epoch"], epochs):
@@ -300,7 +301,7 @@ def fit(model, tokenizer, train_docs: Sequence[Document], data, trainer, ckpt_di
             state["history"].append(entry)
             state["epoch"] = epoch + 1
             if show_progress:
-                bar.write(_epoch_line(entry))
+                tqdm.write(_epoch_line(entry))
             if ckpt_dir is not None:
                 path = _save_checkpoint(ckpt_dir, model, optimizer, scheduler, state, best_weights)
                 if on_checkpoint:
@@ -349,6 +350,20 @@ def _train_epoch(model, windows, optimizer, scheduler, weight, pad_id, t, state,
 def _brief(scores: dict[str, Any]) -> dict[str, float]:
     """Tri-C, Arg-C and Arg-C+ F1 of a score dict (the per-epoch table)."""
     return {k: round(scores[k]["f1"], 4) for k in ("trigger", "argument", "argument_attached")}
+
+
+def epoch_table(history: Sequence[dict[str, Any]]) -> str:
+    """The epochs of a run as a short text table (loss, and held-out F1 when scored)."""
+    scored = any("scores" in e for e in history)
+    head = "epoch   loss    seconds" + ("   Tri-C   Arg-C   Arg-C+" if scored else "")
+    rows = [head]
+    for e in history:
+        row = f"{e['epoch']:>5}  {e['loss']:.4f}  {e['seconds']:>7.0f}"
+        if "scores" in e:
+            s = e["scores"]
+            row += f"   {s['trigger']:.3f}   {s['argument']:.3f}   {s['argument_attached']:.3f}"
+        rows.append(row)
+    return "\n".join(rows)
 
 
 def _epoch_line(entry: dict[str, Any]) -> str:

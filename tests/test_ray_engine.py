@@ -57,3 +57,55 @@ def test_ray_matches_local_and_resumes(ray_local, tmp_path):
     again = predict(predict_config(output=str(tmp_path / "ray"), engine="ray", **base), tmp_path / "r3")
     assert again["skipped_shards"] == 3 and again["processed_this_run"] == 7
     assert _shards(tmp_path / "ray") == _shards(tmp_path / "local")
+
+
+def test_a_worker_killed_mid_run_still_gives_every_input_exactly_once(ray_local, tmp_path):
+    """One tagging actor's process is killed (SIGKILL) after the first shards are written:
+    Ray Data restarts it and retries its batch; the driver still writes every record once."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from pipeline.modeling import build_tiny_bert, save_model
+
+    model, tok = build_tiny_bert(seed=0)
+    model_dir = save_model(model, tok, tmp_path / "model", {})
+    dump = tmp_path / "news.jsonl"
+    n = 400
+    dump.write_text("".join(json.dumps({"id": f"n{i}", "text": f"Poland expels {i} Russian diplomats. " * 3})
+                            + "\n" for i in range(n)))
+    out = tmp_path / "ray"
+    killed: list[int] = []
+
+    def tagging_actors() -> list[int]:
+        """Pids of the processes Ray titled after our actor class (``ray::_RayTagger...``)."""
+        pids = []
+        for d in Path("/proc").iterdir():
+            try:
+                if d.name.isdigit() and b"RayTagger" in (d / "cmdline").read_bytes():
+                    pids.append(int(d.name))
+            except OSError:
+                continue
+        return pids
+
+    def killer():
+        deadline = time.time() + 120
+        while time.time() < deadline and not killed:
+            if len(list(out.glob("part-*.jsonl"))) >= 2:
+                for pid in tagging_actors():
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+                    return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    summary = predict(predict_config(model_dir=str(model_dir), input=str(dump), output=str(out), chunk_size=10,
+                                     batch_size=4, filter="none", records=False, engine="ray",
+                                     max_length=64, stride=16), tmp_path / "r")
+    thread.join(5)
+    assert killed, "no tagging actor was found to kill"
+    ids = [json.loads(line)["id"] for line in _shards(out)]
+    assert sorted(ids) == sorted(f"n{i}" for i in range(n)) and len(ids) == n
+    assert summary["documents"] == n

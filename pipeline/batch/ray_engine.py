@@ -45,8 +45,11 @@ def run_ray(cfg: PredictConfig, settings: TaggerSettings, input_format: str,
     cpus_per_actor = max(cfg.threads, 1)
     actors = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_actor))
     ds = ray.data.read_datasource(_dump_datasource(cfg, input_format, store.done, store))
+    # A killed actor is restarted and its batch retried (the driver writes each shard once,
+    # in record order, so a retried batch cannot land twice).
     ds = ds.map_batches(_RayTagger, fn_constructor_args=(asdict(cfg), asdict(settings)), batch_size=cfg.chunk_size,
-                        batch_format="pyarrow", concurrency=(1, actors), num_cpus=cpus_per_actor)
+                        batch_format="pyarrow", concurrency=(1, actors), num_cpus=cpus_per_actor,
+                        max_restarts=-1, max_task_retries=-1)
     last, processed, pending = -1, 0, []
     with progress_bar(store) as bar:
         for batch in ds.iter_batches(batch_size=None, batch_format="pyarrow"):

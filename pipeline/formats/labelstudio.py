@@ -187,6 +187,53 @@ def _region(r: dict, k: int, text: str, fail) -> tuple[Hashable, Mention]:
     return rid, Mention(span, where)
 
 
+# The labelling config for the tasks this project writes (spans, and relations from a
+# trigger to its arguments); expel-annotate writes it beside the tasks.
+LABELING_CONFIG = """<View>
+  <Labels name="label" toName="text">
+    <Label value="TRIGGER" background="#ffd166"/>
+    <Label value="EXPELLER" background="#8ecae6"/>
+    <Label value="EXPELLED" background="#f4a3a8"/>
+    <Label value="REASON" background="#b5e48c"/>
+    <Label value="TIME" background="#cdb4db"/>
+    <Label value="DEADLINE" background="#ffb703"/>
+  </Labels>
+  <Relations>
+    <Relation value="arg"/>
+  </Relations>
+  <Text name="text" value="$text"/>
+</View>
+"""
+
+
+def _result(doc: Document, scores: bool) -> list[dict[str, Any]]:
+    entities, relations = entities_and_relations(doc)
+    result: list[dict[str, Any]] = []
+    for i, s in enumerate(entities, start=1):
+        region = {"id": f"r{i}", "type": "labels", "from_name": "label", "to_name": "text",
+                  "value": {"start": s.start, "end": s.end, "text": s.text, "labels": [s.label]}}
+        if scores and s.score is not None:
+            region["score"] = round(float(s.score), 4)
+        result.append(region)
+    result += [{"type": "relation", "from_id": f"r{t + 1}", "to_id": f"r{a + 1}", "direction": "right"}
+               for t, a in relations]
+    return result
+
+
+def to_prediction_task(doc: Document, model_version: str, score: float | None = None) -> dict[str, Any]:
+    """A Label Studio task whose spans and links are a model's *predictions* (pre-annotations
+    a person accepts or corrects), not an annotation.
+
+    Raises:
+        CorpusError: for an invalid document.
+    """
+    validate_document(doc)
+    prediction: dict[str, Any] = {"model_version": model_version, "result": _result(doc, scores=True)}
+    if score is not None:
+        prediction["score"] = round(float(score), 4)
+    return {"data": {"id": doc.id, "text": doc.text, **doc.meta}, "predictions": [prediction]}
+
+
 def to_task(doc: Document, index: int) -> dict[str, Any]:
     """The Label Studio task of a document, with one annotation.
 
@@ -201,15 +248,8 @@ def to_task(doc: Document, index: int) -> dict[str, Any]:
         CorpusError: for an invalid document.
     """
     validate_document(doc)
-    entities, relations = entities_and_relations(doc)
-    result: list[dict[str, Any]] = [
-        {"id": f"r{i}", "type": "labels", "from_name": "label", "to_name": "text",
-         "value": {"start": s.start, "end": s.end, "text": s.text, "labels": [s.label]}}
-        for i, s in enumerate(entities, start=1)]
-    result += [{"type": "relation", "from_id": f"r{t + 1}", "to_id": f"r{a + 1}", "direction": "right"}
-               for t, a in relations]
     return {"id": index, "data": {"id": doc.id, "text": doc.text, **doc.meta},
-            "annotations": [{"result": result}]}
+            "annotations": [{"result": _result(doc, scores=False)}]}
 
 
 def write_labelstudio(docs: Iterable[Document], path: str) -> int:

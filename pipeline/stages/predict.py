@@ -42,6 +42,8 @@ def predict(cfg: PredictConfig, run_dir: str | Path) -> dict[str, Any]:
         PrecisionError: bf16 or int8 asked for without a passing measurement.
         FilterError: the document filter file is corrupt.
     """
+    if cfg.text is not None:
+        return predict_text(cfg)
     from pipeline.batch.progress import Phases, peak_rss_mb
     from pipeline.batch.progress import summary as run_summary
     from pipeline.batch.settings import run_settings, validate
@@ -80,6 +82,48 @@ def predict(cfg: PredictConfig, run_dir: str | Path) -> dict[str, Any]:
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "predict_summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary
+
+
+def predict_text(cfg: PredictConfig) -> dict[str, Any]:
+    """Tag the one text of ``cfg.text`` (no dump, no filter): ``{"text", "date", "events"}``
+    with each event's spans, scores and normalised record fields.
+
+    Raises:
+        ModelDirError: the model directory is missing or unsafe.
+        PredictError: an empty text.
+    """
+    from pipeline.errors import PredictError
+    from pipeline.modeling import check_model_dir
+    from pipeline.records.normalise import normalise_document
+    from pipeline.schema import Document
+    from pipeline.tagger import Tagger, resolve_settings
+
+    if not cfg.text.strip():
+        raise PredictError('text= is empty; give the sentence to tag: expel-predict text="Peru expels a diplomat."')
+    check_model_dir(cfg.model_dir)
+    tagger = Tagger.from_dir(cfg.model_dir, resolve_settings(cfg.tagger, cfg.model_dir))
+    meta = {"date": cfg.date} if cfg.date else {}
+    doc = normalise_document(tagger.predict([Document("text", cfg.text, meta=meta)])[0])
+    return {"text": cfg.text, "date": cfg.date, "events": [e.to_json() for e in doc.events]}
+
+
+def text_summary(res: dict[str, Any]) -> str:
+    """The events of :func:`predict_text` as the lines ``expel-predict text=...`` prints."""
+    if not res["events"]:
+        return "No expulsion found."
+    def score(s: dict[str, Any]) -> str:
+        return f"score {s['score']:.2f}" if s.get("score") is not None else "by rule"
+
+    lines = []
+    for i, ev in enumerate(res["events"], start=1):
+        t = ev["trigger"]
+        lines.append(f"Event {i}: trigger {t['text']!r} ({score(t)})")
+        for a in ev["arguments"]:
+            lines.append(f"  {a['role']:<9} {a['text']!r} ({score(a)})")
+        fields = {k: v for k, v in ev.items() if k not in ("trigger", "arguments") and v not in (None, [], {})}
+        if fields:
+            lines.append("  record: " + ", ".join(f"{k}={v}" for k, v in fields.items() if k != "pairs"))
+    return "\n".join(lines)
 
 
 def _write_event_records(out: Path) -> dict[str, Any]:

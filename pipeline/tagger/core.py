@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -63,8 +63,11 @@ class Tagger:
     """A trained model plus the settings to run it.
 
     Example:
-        >>> tagger = Tagger.from_dir("models/expel-minilm")      # doctest: +SKIP
-        >>> tagger.predict([Document("d1", "Peru expels a diplomat.")])[0].events  # doctest: +SKIP
+        >>> tagger = Tagger.from_pretrained("models/expel-minilm")            # doctest: +SKIP
+        >>> doc = tagger("Poland expels 45 Russian diplomats.")                # doctest: +SKIP
+        >>> [(e.trigger.text, [(a.label, a.text) for a in e.arguments]) for e in doc.events]  # doctest: +SKIP
+        [('expels', [('EXPELLER', 'Poland'), ('EXPELLED', '45 Russian diplomats')])]
+        >>> docs = tagger.pipe(["Peru expels a diplomat.", "Markets fall."], batch_size=64)  # doctest: +SKIP
     """
 
     def __init__(self, model, tokenizer, settings: TaggerSettings | None = None):
@@ -84,6 +87,40 @@ class Tagger:
 
         model, tokenizer, _ = load_for_inference(model_dir)
         return cls(model, tokenizer, settings)
+
+    @classmethod
+    def from_pretrained(cls, model_dir: str, **settings) -> "Tagger":
+        """Load a model directory with tagger settings as keyword arguments (those of
+        ``configs/tagger/``; ``precision`` and ``device`` default to ``auto`` and are
+        resolved here).
+
+        Raises:
+            ModelDirError: the directory is missing, incomplete or unsafe.
+            PrecisionError / ConfigError: a bad setting.
+        """
+        from dataclasses import replace as replace_cfg
+
+        from pipeline.config import TaggerConfig
+        from pipeline.tagger.settings import resolve_settings
+
+        return cls.from_dir(model_dir, resolve_settings(replace_cfg(TaggerConfig(), **settings), model_dir))
+
+    def __call__(self, text: str, doc_id: str = "text") -> Document:
+        """Tag one text; the returned document's ``events`` are what was found."""
+        return self.predict([Document(doc_id, text)])[0]
+
+    def pipe(self, texts: Iterable[str], batch_size: int | None = None, chunk: int = 512) -> Iterator[Document]:
+        """Tag many texts lazily, ``chunk`` at a time (documents ``t0``, ``t1``, ... in order);
+        ``batch_size`` sets the windows per forward pass."""
+        tagger = self.with_settings(batch_size=batch_size) if batch_size else self
+        buf: list[Document] = []
+        for i, text in enumerate(texts):
+            buf.append(Document(f"t{i}", text))
+            if len(buf) >= chunk:
+                yield from tagger.predict(buf)
+                buf = []
+        if buf:
+            yield from tagger.predict(buf)
 
     def with_settings(self, **changes) -> "Tagger":
         """The same model with some settings changed (``tagger.with_settings(reason="model")``)."""
@@ -120,10 +157,6 @@ class Tagger:
                 from pipeline.consistency import consistent_events
 
                 events = consistent_events(doc.text, events)
-            if self.settings.require_expelled:
-                from pipeline.consistency import with_expelled
-
-                events = with_expelled(events)
             out.append(Document(id=doc.id, text=doc.text, events=events, meta=dict(doc.meta)))
         return out
 

@@ -31,7 +31,6 @@ class TaggerSettings:
     decoding: str = "viterbi"
     reason: str = "rules"       # REASON clauses: "rules" (pipeline.reasons) or "model"
     consistency: bool = False   # event-level consistency (pipeline.consistency)
-    require_expelled: bool = False   # drop events without an EXPELLED span (pipeline.consistency)
     precision: str = "fp32"     # fp32, bf16 or int8: resolved, "auto" is not a setting here
     device: str = "cpu"
 
@@ -77,5 +76,5 @@ def resolve_settings(cfg, model_dir: str | Path | None) -> TaggerSettings:
     log.info("%s", why)
     return TaggerSettings(max_length=cfg.max_length, stride=cfg.stride, batch_size=cfg.batch_size,
                           linking=cfg.linking, decoding=cfg.decoding, reason=cfg.reason,
-                          consistency=cfg.consistency, require_expelled=cfg.require_expelled,
+                          consistency=cfg.consistency,
                           precision=precision, device=device)
