@@ -42,7 +42,7 @@ class ModelConfig:
 
 @dataclass
 class TrainerConfig:
-    epochs: float = 15.0
+    epochs: float = 9.0
     batch_size: int = 16
     learning_rate: float = 1.5e-4
     o_weight: float = 0.3      # loss weight of the O tag (the other tags weigh 1)
@@ -71,7 +71,7 @@ class TaggerConfig:
     linking: str = "sentence"  # sentence-aware linking of arguments to triggers, or "nearest"
     decoding: str = "viterbi"  # viterbi (valid BIO, most probable) or argmax (word by word)
     reason: str = "rules"      # REASON clauses from the rule anchored on model triggers, or "model"
-    consistency: bool = False  # mend events with two uncoordinated EXPELLERs or a same-country pair
+    consistency: bool = True   # mend events with two uncoordinated EXPELLERs or a same-country pair
     # auto: bf16 where the hardware computes it natively and the model's precision.json shows
     # no dev F1 dropping by more than 1 point, else fp32; fp32, bf16 and int8 on request
     # (bf16 and int8 only with a passing measurement: pipeline/tagger/precision.py).

@@ -48,8 +48,11 @@ def test_an_expeller_of_the_expelled_state_is_dropped_but_an_organisation_is_not
     assert expellers(text, event(text, "expels", EXPELLER=["NATO"], EXPELLED=["eight Russian officials"])) == ["NATO"]
 
 
-def test_consistency_is_off_by_default_and_a_tagger_setting():
+def test_consistency_is_on_by_default_and_a_tagger_setting():
+    from pipeline.config import TaggerConfig, compose_config
     from pipeline.tagger import TaggerSettings
 
-    assert TaggerSettings().consistency is False
-    assert TaggerSettings(consistency=True).consistency is True
+    assert TaggerSettings().consistency is True and TaggerConfig().consistency is True
+    assert compose_config("predict", []).tagger.consistency is True
+    assert compose_config("predict", ["tagger.consistency=false"]).tagger.consistency is False
+    assert TaggerSettings(consistency=False).consistency is False

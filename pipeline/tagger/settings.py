@@ -30,7 +30,7 @@ class TaggerSettings:
     linking: str = "sentence"
     decoding: str = "viterbi"
     reason: str = "rules"       # REASON clauses: "rules" (pipeline.reasons) or "model"
-    consistency: bool = False   # event-level consistency (pipeline.consistency)
+    consistency: bool = True    # event-level consistency (pipeline.consistency)
     precision: str = "fp32"     # fp32, bf16 or int8: resolved, "auto" is not a setting here
     device: str = "cpu"
 
