@@ -83,21 +83,27 @@ class TagQueue:
     order.  A shard is written only when all its documents are tagged, so resume and
     exactly-once output are as before; at most ``max_chunks`` unwritten chunks are lost
     to a kill.
+
+    The first flush comes early: the queue starts at ``first_docs`` documents and grows
+    fourfold a flush up to ``max_docs``, so the first results are written seconds after
+    start-up rather than after ``max_docs`` documents have been tagged.
     """
 
     def __init__(self, tagger, store: ShardStore, bar, max_docs: int = 512, max_chunks: int = 50,
-                 phases: Phases | None = None):
+                 phases: Phases | None = None, first_docs: int = 32):
         self.tagger, self.store, self.bar = tagger, store, bar
         self.phases = phases or Phases()
         self.max_docs, self.max_chunks = max_docs, max_chunks
+        self.threshold = max(1, min(first_docs, max_docs))
         self.pending: list[FilteredChunk] = []
         self.queued = 0
 
     def add(self, fc: FilteredChunk) -> None:
         self.pending.append(fc)
         self.queued += sum(fc.keep)
-        if self.queued >= self.max_docs or len(self.pending) >= self.max_chunks:
+        if self.queued >= self.threshold or len(self.pending) >= self.max_chunks:
             self.flush()
+            self.threshold = min(self.threshold * 4, self.max_docs)
 
     def flush(self) -> None:
         to_tag = [d for fc in self.pending for d, k in zip(fc.docs, fc.keep) if k]

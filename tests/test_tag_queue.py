@@ -1,0 +1,62 @@
+"""The batch engine's TagQueue: documents of several chunks tagged together, shards
+written in order once all their documents are tagged, the first flush early."""
+
+from __future__ import annotations
+
+from pipeline.batch.engine import FilteredChunk, TagQueue
+from pipeline.schema import Document
+
+
+class FakeTagger:
+    def __init__(self):
+        self.calls: list[list[str]] = []
+
+    def predict(self, docs):
+        self.calls.append([d.id for d in docs])
+        return [Document(d.id, d.text, meta=dict(d.meta)) for d in docs]
+
+
+class FakeStore:
+    def __init__(self):
+        self.written: list[tuple[int, list[str], list[bool]]] = []
+
+    def write(self, shard, items, result):
+        self.written.append((shard, [d.id for d in result.docs], [d.meta["tagged"] for d in result.docs]))
+
+
+class FakeBar:
+    def __init__(self):
+        self.n = 0
+
+    def update(self, n):
+        self.n += n
+
+
+def chunk(shard: int, n: int, keep_every: int) -> FilteredChunk:
+    docs = [Document(f"s{shard}-{i}", "Peru expels a diplomat.") for i in range(n)]
+    keep = [i % keep_every == 0 for i in range(n)]
+    return FilteredChunk(shard, list(range(n)), docs, [], keep, [0.9 if k else 0.1 for k in keep])
+
+
+def test_queue_flushes_early_then_in_growing_batches_and_writes_every_shard_once_in_order():
+    tagger, store, bar = FakeTagger(), FakeStore(), FakeBar()
+    q = TagQueue(tagger, store, bar, max_docs=64, first_docs=4)
+    for shard in range(12):
+        q.add(chunk(shard, 10, keep_every=2))     # 5 filter-passing documents a chunk
+    q.flush()
+    sizes = [len(c) for c in tagger.calls]
+    assert sizes[0] == 5                          # the first flush after one chunk (>= 4 queued)
+    assert sizes[1] == 20                         # then 4x: 16 -> four chunks
+    assert max(sizes) <= 64 + 5 and sum(sizes) == 60
+    assert [w[0] for w in store.written] == list(range(12))
+    assert bar.n == 120
+    for shard, ids, tagged in store.written:
+        assert ids == [f"s{shard}-{i}" for i in range(10)]
+        assert tagged == [i % 2 == 0 for i in range(10)]
+    tagged_ids = [i for c in tagger.calls for i in c]
+    assert len(tagged_ids) == len(set(tagged_ids)) == 60
+
+
+def test_first_docs_never_exceeds_max_docs():
+    q = TagQueue(FakeTagger(), FakeStore(), FakeBar(), max_docs=8, first_docs=32)
+    assert q.threshold == 8
