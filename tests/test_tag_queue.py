@@ -38,23 +38,26 @@ def chunk(shard: int, n: int, keep_every: int) -> FilteredChunk:
     return FilteredChunk(shard, list(range(n)), docs, [], keep, [0.9 if k else 0.1 for k in keep])
 
 
-def test_queue_flushes_early_then_in_growing_batches_and_writes_every_shard_once_in_order():
+def test_queue_flushes_early_then_in_full_batches_and_writes_every_shard_once_in_order():
     tagger, store, bar = FakeTagger(), FakeStore(), FakeBar()
     q = TagQueue(tagger, store, bar, max_docs=64, first_docs=4)
     for shard in range(12):
         q.add(chunk(shard, 10, keep_every=2))     # 5 filter-passing documents a chunk
     q.flush()
+    for shard in range(12, 27):                   # 75 more: one full flush (>= 64), 10 left
+        q.add(chunk(shard, 10, keep_every=2))
+    q.flush()
     sizes = [len(c) for c in tagger.calls]
-    assert sizes[0] == 5                          # the first flush after one chunk (>= 4 queued)
-    assert sizes[1] == 20                         # then 4x: 16 -> four chunks
-    assert max(sizes) <= 64 + 5 and sum(sizes) == 60
-    assert [w[0] for w in store.written] == list(range(12))
-    assert bar.n == 120
+    # the first flush after one chunk (>= 4 queued); the rest wait for 64: 55 at the first
+    # explicit flush, then one full flush of 65 and 10 left for the last
+    assert sizes == [5, 55, 65, 10]
+    assert [w[0] for w in store.written] == list(range(27))
+    assert bar.n == 270
     for shard, ids, tagged in store.written:
         assert ids == [f"s{shard}-{i}" for i in range(10)]
         assert tagged == [i % 2 == 0 for i in range(10)]
     tagged_ids = [i for c in tagger.calls for i in c]
-    assert len(tagged_ids) == len(set(tagged_ids)) == 60
+    assert len(tagged_ids) == len(set(tagged_ids)) == 135
 
 
 def test_first_docs_never_exceeds_max_docs():

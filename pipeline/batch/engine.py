@@ -84,9 +84,9 @@ class TagQueue:
     exactly-once output are as before; at most ``max_chunks`` unwritten chunks are lost
     to a kill.
 
-    The first flush comes early: the queue starts at ``first_docs`` documents and grows
-    fourfold a flush up to ``max_docs``, so the first results are written seconds after
-    start-up rather than after ``max_docs`` documents have been tagged.
+    The first flush comes early: it waits for ``first_docs`` documents only, the later ones
+    for ``max_docs``, so the first results are written seconds after start-up rather than
+    after ``max_docs`` documents have been tagged.
     """
 
     def __init__(self, tagger, store: ShardStore, bar, max_docs: int = 512, max_chunks: int = 50,
@@ -103,7 +103,7 @@ class TagQueue:
         self.queued += sum(fc.keep)
         if self.queued >= self.threshold or len(self.pending) >= self.max_chunks:
             self.flush()
-            self.threshold = min(self.threshold * 4, self.max_docs)
+            self.threshold = self.max_docs
 
     def flush(self) -> None:
         to_tag = [d for fc in self.pending for d, k in zip(fc.docs, fc.keep) if k]
