@@ -84,7 +84,7 @@ class AugmentConfig:
     """Label-preserving augmentation of the positive repeats (``configs/augment/``,
     :mod:`pipeline.augment`): training only, never written to data/, never scored."""
 
-    enabled: bool = False
+    enabled: bool = True       # the shipped recipe (configs/train.yaml: augment: on)
     # Chance, per augmented copy, of each rewrite (each applies only where it can).
     countries: float = 0.7     # swap the states / organisations named, consistently in the document
     counts: float = 0.5        # another number of expelled people (plural stays plural)

@@ -29,7 +29,8 @@ def test_from_pretrained_tags_a_string_like_predict(tiny_model_dir):
     tagger = Tagger.from_pretrained(str(tiny_model_dir), precision="fp32")
     doc = tagger(TEXTS[0])
     assert doc.text == TEXTS[0]
-    ref = tagger.predict([type(doc)("text", TEXTS[0])])[0]
+    # the one-text call agrees with a batch in which the text is not alone
+    ref = tagger.predict([type(doc)("a", TEXTS[2]), type(doc)("text", TEXTS[0])])[1]
     assert _spans(doc) == _spans(ref)
     for ev in doc.events:  # every span slices the text it was given
         for s in [ev.trigger, *ev.arguments]:
@@ -91,3 +92,7 @@ def test_expel_predict_text_on_the_command_line(tiny_model_dir, tmp_path):
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     assert "No expulsion found." in res.stdout or "Event 1: trigger" in res.stdout
+    from omegaconf import OmegaConf
+
+    saved = OmegaConf.load(tmp_path / "run" / ".hydra" / "config.yaml")
+    assert saved.text == "Peru expels a diplomat; Chile, too."   # the sentence arrived whole

@@ -135,3 +135,26 @@ def test_unknown_precision_fails_at_start_up():
 
     with pytest.raises(ValueError, match="Did you mean 'bf16'"):
         compose_config("predict", ["tagger.precision=bf61"])
+
+
+def test_int8_on_an_encoder_without_bert_layer_names_is_refused_and_measured_as_such():
+    import torch
+
+    from pipeline.errors import PrecisionError
+    from pipeline.tagger.precision import measure, quantize_int8
+
+    class NotBert(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.q_lin = torch.nn.Linear(4, 4)
+
+    with pytest.raises(PrecisionError, match="layer names"):
+        quantize_int8(NotBert())
+
+    def score(p):
+        if p == "int8":
+            quantize_int8(NotBert())
+        return {k: {"f1": 0.5} for k in ("trigger", "argument", "argument_attached")}
+
+    check = measure(score, ["int8"])
+    assert check["int8"]["accepted"] is False and "layer names" in check["int8"]["error"]

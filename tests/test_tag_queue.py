@@ -61,5 +61,29 @@ def test_queue_flushes_early_then_in_full_batches_and_writes_every_shard_once_in
 
 
 def test_first_docs_never_exceeds_max_docs():
-    q = TagQueue(FakeTagger(), FakeStore(), FakeBar(), max_docs=8, first_docs=32)
-    assert q.threshold == 8
+    tagger = FakeTagger()
+    q = TagQueue(tagger, FakeStore(), FakeBar(), max_docs=8, first_docs=32)
+    q.add(chunk(0, 8, keep_every=1))              # 8 queued = max_docs: tagged at once
+    assert [len(c) for c in tagger.calls] == [8]
+
+
+def test_a_failed_write_leaves_only_the_unwritten_chunks_in_the_queue():
+    class FailingOnce(FakeStore):
+        def write(self, shard, items, result):
+            if shard == 1 and not getattr(self, "failed", False):
+                self.failed = True
+                raise OSError("disk full")
+            super().write(shard, items, result)
+
+    tagger, store = FakeTagger(), FailingOnce()
+    q = TagQueue(tagger, store, FakeBar(), max_docs=100, first_docs=100)
+    for shard in range(3):
+        q.add(chunk(shard, 4, keep_every=1))
+    try:
+        q.flush()
+    except OSError:
+        pass
+    assert [w[0] for w in store.written] == [0]
+    q.flush()                                     # retried: shard 0 is neither tagged nor written again
+    assert [w[0] for w in store.written] == [0, 1, 2]
+    assert tagger.calls[1] == [f"s{s}-{i}" for s in (1, 2) for i in range(4)]

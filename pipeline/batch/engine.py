@@ -112,10 +112,12 @@ class TagQueue:
         if to_tag:
             self.phases.tagged()
         with self.phases.time("write"):
-            for fc in self.pending:
+            while self.pending:      # a chunk leaves the queue once its shard is written
+                fc = self.pending[0]
                 self.store.write(fc.shard, fc.items, finish_chunk(fc, tagged))
+                self.pending.pop(0)
+                self.queued -= sum(fc.keep)
                 self.bar.update(len(fc.items))
-        self.pending, self.queued = [], 0
 
 
 def chunks(items: Iterable[Item], chunk_size: int, done: set[int]) -> Iterator[tuple[int, list[Item]]]:
@@ -183,16 +185,21 @@ def run_local(cfg: PredictConfig, settings: TaggerSettings, input_format: str,
     processed = 0
     with progress_bar(store) as bar:
         queue = TagQueue(tagger, store, bar, max_docs=cfg.queue_docs, phases=phases)
+        in_queue = False
         try:
             for shard, items in _timed(chunks(stream, cfg.chunk_size, store.done), phases, "read"):
                 with phases.time("filter"):
                     fc = filter_chunk(shard, items, doc_filter, cfg.filter_threshold)
+                in_queue = True
                 queue.add(fc)
+                in_queue = False
                 processed += len(items)
         except Exception:
             # The input broke off (a read error): the chunks read before it are whole, so
             # they are tagged and written before the error goes on; the rerun resumes after.
-            _flush_quietly(queue)
+            # An error of the tagger or the store itself is not retried here.
+            if not in_queue:
+                _flush_quietly(queue)
             raise
         queue.flush()
     return record_total(stream.last, store), processed
