@@ -1,4 +1,4 @@
-"""Typed config schemas for the three stages, registered with Hydra's ConfigStore.
+"""Typed config schemas for the stages, registered with Hydra's ConfigStore.
 
 The YAML files under ``configs/`` fill these in; a key that is not in a schema or a
 value of the wrong type fails when the config is composed, before any heavy work, and

@@ -159,23 +159,26 @@ class DocFilter:
         """The linear model's probability for each text (the gate not applied)."""
         return np.array([max(self._raw_score(p) for p in _pieces(t, self.piece_chars)) for t in texts])
 
+    def gated_scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(gate mask, scores)``: the gate run once, the model only on what it passes
+        (score 0 for a text the gate turns away)."""
+        mask = self.gated(texts)
+        out = np.zeros(len(texts))
+        idx = np.flatnonzero(mask)
+        if len(idx):
+            out[idx] = self.model_scores([texts[i] for i in idx])
+        return mask, out
+
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """Probability that each text holds an expulsion, shape ``(len(texts),)``; 0 for a
         text the gate turns away."""
-        out = np.zeros(len(texts))
-        idx = np.flatnonzero(self.gated(texts))
-        if len(idx):
-            out[idx] = self.model_scores([texts[i] for i in idx])
-        return out
+        return self.gated_scores(texts)[1]
 
     def keep(self, texts: Sequence[str], threshold: float | None = None) -> np.ndarray:
         """Boolean mask of the texts that should go on to the tagger."""
         t = self.threshold if threshold is None else threshold
-        out = np.zeros(len(texts), dtype=bool)
-        idx = np.flatnonzero(self.gated(texts))
-        if len(idx):
-            out[idx] = self.model_scores([texts[i] for i in idx]) >= t
-        return out
+        mask, scores = self.gated_scores(texts)
+        return mask & (scores >= t)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -42,9 +42,8 @@ def filter_chunk(shard: int, items: Sequence[Item], doc_filter=None,
     docs = [Document(id=r.id, text=r.text, meta=dict(r.fields)) for r in records]
     if doc_filter is None or not records:
         return FilteredChunk(shard, list(items), docs, rejects, [True] * len(docs), None)
-    scores = doc_filter.scores([r.text for r in records])
+    gated, scores = doc_filter.gated_scores([r.text for r in records])
     t = doc_filter.threshold if threshold is None else threshold
-    gated = doc_filter.gated([r.text for r in records])
     keep = [bool(g and sc >= t) for g, sc in zip(gated, scores)]
     return FilteredChunk(shard, list(items), docs, rejects, keep, [round(float(x), 4) for x in scores])
 
