@@ -77,6 +77,10 @@ class TaggerConfig:
     # (bf16 and int8 only with a passing measurement: pipeline/tagger/precision.py).
     precision: str = "auto"
     device: str = "auto"       # auto (cuda when visible, else cpu), cpu, cuda, cuda:N
+    # auto: ONNX Runtime for a float32 CPU tagger where the model's precision.json shows no
+    # dev F1 drop over 1 point and it was measured faster on this machine, else torch
+    # (pipeline/tagger/runtime.py); torch or onnx on request.
+    runtime: str = "auto"
 
 
 @dataclass
@@ -196,7 +200,7 @@ GROUPS = {"train": ("data", "model", "trainer", "tagger", "augment", "experiment
           "evaluate": ("tagger",), "predict": ("tagger",), "annotate": ("tagger",)}
 # Keys that moved into the tagger group (one place for how a model is run).
 MOVED = {**{k: f"tagger.{k}" for k in ("max_length", "stride", "batch_size", "linking",
-                                        "decoding", "reason", "precision")},
+                                        "decoding", "reason", "precision", "runtime")},
          "quantize": "tagger.precision=int8"}
 # Keys that are gone, and why.
 REMOVED = {"data.filter_background": "the document filter needs no background news any more: a keyword "
@@ -246,6 +250,10 @@ def to_typed(cfg, stage: str):
         raise ConfigError(f"tagger.precision={typed.tagger.precision!r}: expel-train scores dev in "
                           "fp32 (the reference) and measures bf16 and int8 itself; precision is "
                           "chosen in expel-evaluate and expel-predict")
+    if stage == "train" and typed.tagger.runtime != "torch":
+        raise ConfigError(f"tagger.runtime={typed.tagger.runtime!r}: expel-train scores dev with PyTorch "
+                          "(the reference) and measures ONNX Runtime itself; the runtime is chosen in "
+                          "expel-evaluate and expel-predict")
     return typed
 
 
@@ -255,6 +263,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "decoding": ("viterbi", "argmax"),
     "reason": ("rules", "model"),
     "precision": ("auto", "fp32", "bf16", "int8"),
+    "runtime": ("auto", "torch", "onnx"),
 }
 
 

@@ -10,11 +10,14 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Sequence
 
 from pipeline.encoding import BIO_LABELS, word_spans, word_tags
 from pipeline.schema import Document
 from pipeline.scoring import score_documents
+
+log = logging.getLogger(__name__)
 
 
 def predict_and_score(tagger, gold: Sequence[Document]) -> tuple[dict[str, Any], list[Document]]:
@@ -48,21 +51,39 @@ def token_level(gold: Sequence[Document], pred: Sequence[Document], tokenizer) -
 
 def measure_precision_cost(tagger, gold: Sequence[Document], fp32_scores: dict[str, Any] | None = None,
                            precisions: Sequence[str] | None = None) -> dict[str, Any]:
-    """Dev F1 of ``tagger``'s model in fp32 and in each faster precision the machine can run
+    """Dev F1 of ``tagger``'s model in fp32 and in each faster variant the machine can run
     (:func:`pipeline.tagger.precision.measure`): what ``precision.json`` holds.
+
+    The variants are the faster precisions (bf16; int8 on the CPU) and ONNX Runtime in
+    float32 (``onnx``, on the CPU where it is installed); for ``onnx`` the speed of both
+    engines on this machine is measured too (:func:`pipeline.tagger.runtime.time_engines`),
+    which ``tagger.runtime=auto`` reads.
 
     Args:
         tagger: a :class:`pipeline.tagger.Tagger` (its float weights are used).
         gold: the gold documents to score on (dev).
         fp32_scores: the float32 scores when already computed.
-        precisions: which to measure; default bf16, and int8 where the model runs on the CPU.
+        precisions: which to measure; default as above.
     """
+    from pipeline.tagger.ort import available
     from pipeline.tagger.precision import FASTER, measure
+    from pipeline.tagger.runtime import time_engines
 
+    cpu = tagger.settings.device == "cpu"
     if precisions is None:
-        precisions = [p for p in FASTER if p != "int8" or tagger.settings.device == "cpu"]
+        precisions = [p for p in FASTER if p != "int8" or cpu] + (["onnx"] if cpu and available() else [])
+    reference = tagger.with_settings(precision="fp32", runtime="torch")
 
-    def score(precision: str) -> dict[str, Any]:
-        return predict_and_score(tagger.with_settings(precision=precision), gold)[0]
+    def variant(name: str):
+        return reference.with_settings(runtime="onnx") if name == "onnx" else reference.with_settings(precision=name)
 
-    return measure(score, precisions, fp32_scores=fp32_scores)
+    def score(name: str) -> dict[str, Any]:
+        return predict_and_score(variant(name), gold)[0]
+
+    check = measure(score, precisions, fp32_scores=fp32_scores)
+    if check.get("onnx", {}).get("accepted"):
+        speed = time_engines(reference.model, variant("onnx").model)
+        check["onnx"]["speed"] = [speed]
+        log.info("ONNX Runtime %.3f s vs PyTorch %.3f s on %d synthetic windows: %s here", speed["onnx_s"],
+                 speed["torch_s"], speed["windows"], "faster" if speed["onnx_faster"] else "not faster")
+    return check

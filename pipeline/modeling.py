@@ -231,12 +231,14 @@ def load_model(model_dir: str | os.PathLike):
     return model, tokenizer, info
 
 
-def load_for_inference(model_dir: str | os.PathLike):
+def load_for_inference(model_dir: str | os.PathLike, runtime: str = "torch", threads: int = 0):
     """Load a trained model directory for tagging, as light as it can be.
 
     A BERT-family model with a ``tokenizer.json`` loads through :mod:`pipeline.tagger.bert`
     (plain PyTorch and the Rust tokenizer: no ``transformers`` import, seconds less
-    start-up); any other architecture through transformers (:func:`load_model`).
+    start-up), or with ``runtime="onnx"`` onto ONNX Runtime (:mod:`pipeline.tagger.ort`:
+    no torch import either); any other architecture through transformers
+    (:func:`load_model`).
 
     Returns:
         ``(model, tokenizer, info)`` as :func:`load_model` does.
@@ -244,14 +246,23 @@ def load_for_inference(model_dir: str | os.PathLike):
     Raises:
         ModelDirError: see :func:`check_model_dir` and :func:`check_label_map`.
     """
-    from pipeline.tagger.bert import BertTagger, RustTokenizer, supported
+    from pipeline.tagger.ort import supported
+    from pipeline.tagger.tokenizer import RustTokenizer
 
     p = check_model_dir(model_dir)
     config = _json_object(p / "config.json")
     check_label_map(config, str(p))
     if supported(config) and (p / "tokenizer.json").is_file():
         try:
-            model, tokenizer = BertTagger.from_dir(p, config), RustTokenizer(p)
+            tokenizer = RustTokenizer(p)
+            if runtime == "onnx":
+                from pipeline.tagger.ort import OrtTagger
+
+                model = OrtTagger.from_dir(p, config, threads=threads)
+            else:
+                from pipeline.tagger.bert import BertTagger
+
+                model = BertTagger.from_dir(p, config)
         except Exception:        # a tokenizer.json the Rust library refuses: transformers says why
             model = None
         if model is not None:

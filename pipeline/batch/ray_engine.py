@@ -134,11 +134,12 @@ class _RayTagger:
 
     def __init__(self, cfg: dict[str, Any], settings: dict[str, Any]):
         self.cfg = PredictConfig(**{**cfg, "tagger": TaggerConfig(**cfg["tagger"])})
-        if self.cfg.threads > 0:
+        settings = TaggerSettings(**settings)
+        if self.cfg.threads > 0 and settings.runtime == "torch":
             import torch
 
             torch.set_num_threads(self.cfg.threads)
-        self.tagger = Tagger.from_dir(self.cfg.model_dir, TaggerSettings(**settings))
+        self.tagger = Tagger.from_dir(self.cfg.model_dir, settings)
         self.doc_filter = load_doc_filter(self.cfg)
 
     def __call__(self, batch):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +52,7 @@ def predict(cfg: PredictConfig, run_dir: str | Path) -> dict[str, Any]:
     from pipeline.tagger import resolve_settings
 
     input_format = validate(cfg)
-    settings = resolve_settings(cfg.tagger, cfg.model_dir)
-    if cfg.threads > 0:
-        import torch
-
-        torch.set_num_threads(cfg.threads)
+    settings = _with_threads(resolve_settings(cfg.tagger, cfg.model_dir), cfg.threads)
     store = ShardStore.open(cfg.output, run_settings(cfg, input_format, settings))
     skipped = len(store.done)
     t0 = time.perf_counter()
@@ -82,6 +79,15 @@ def predict(cfg: PredictConfig, run_dir: str | Path) -> dict[str, Any]:
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "predict_summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary
+
+
+def _with_threads(settings, threads: int):
+    """``settings`` running on ``threads`` CPU threads (0: the engine's default)."""
+    if threads > 0 and settings.runtime == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+    return replace(settings, threads=max(0, threads))
 
 
 def predict_text(cfg: PredictConfig) -> dict[str, Any]:

@@ -8,8 +8,8 @@ everything needed to run a BERT encoder: ``config.json``, ``model.safetensors`` 
 ``tokenizer.json``.  This module rebuilds the same network (embeddings, ``n`` layers of
 self-attention and feed-forward with post-layer-norm, the token classifier), loads the
 safetensors weights by their transformers names (strictly: any missing or unexpected
-weight, and the caller falls back to transformers), and wraps the Rust tokenizer with
-the little of the transformers tokenizer interface that :mod:`pipeline.encoding` uses.
+weight, and the caller falls back to transformers); the Rust tokenizer is wrapped by
+:mod:`pipeline.tagger.tokenizer`.
 
 Only what the architecture says is accepted: ``model_type`` ``bert`` (also MiniLM, which
 is a BERT), absolute position embeddings and the exact GELU.  Anything else (RoBERTa,
@@ -21,7 +21,6 @@ Shapes in comments: B batch, T tokens, D hidden size, H heads, d = D / H.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -29,20 +28,7 @@ from typing import Any
 import torch
 from torch import nn
 
-SUPPORTED = {"model_type": ("bert",), "hidden_act": ("gelu",), "position_embedding_type": ("absolute", None)}
-
-
-def supported(config: dict[str, Any]) -> bool:
-    """Whether :class:`BertTagger` reproduces the architecture ``config`` describes."""
-    try:
-        heads_fit = config["hidden_size"] % config["num_attention_heads"] == 0
-        sizes = all(isinstance(config[k], int) and config[k] > 0 for k in (
-            "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-            "max_position_embeddings"))
-    except (KeyError, TypeError, ZeroDivisionError):
-        return False
-    return heads_fit and sizes and isinstance(config.get("id2label"), dict) and \
-        all(config.get(k) in allowed for k, allowed in SUPPORTED.items())
+from pipeline.tagger.ort import SUPPORTED, supported  # noqa: F401  (the architectures both light paths run)
 
 
 class _Embeddings(nn.Module):
@@ -144,6 +130,7 @@ class BertTagger(nn.Module):
         super().__init__()
         self.bert = _Bert(c)
         self.classifier = nn.Linear(c["hidden_size"], len(c["id2label"]))
+        self.raw_config = dict(c)                                        # config.json, as read
         self.config = SimpleNamespace(pad_token_id=c.get("pad_token_id") or 0, num_labels=len(c["id2label"]),
                                       id2label={int(k): v for k, v in c["id2label"].items()})
 
@@ -173,64 +160,5 @@ class BertTagger(nn.Module):
         return model.eval()
 
 
-# --------------------------------------------------------------------------- tokenizer
-
-
-class _Encoding:
-    """What ``tokenizer(text, ...)`` returns, as far as :mod:`pipeline.encoding` reads it."""
-
-    def __init__(self, enc):
-        self._enc = enc
-
-    def __getitem__(self, key: str):
-        if key == "input_ids":
-            return self._enc.ids
-        if key == "offset_mapping":
-            return self._enc.offsets
-        raise KeyError(key)
-
-    def word_ids(self) -> list[int | None]:
-        return self._enc.word_ids
-
-
-class RustTokenizer:
-    """A fast tokenizer from a model directory's ``tokenizer.json``, through the ``tokenizers``
-    library alone (no truncation, no padding, special tokens added only when asked)."""
-
-    is_fast = True
-
-    def __init__(self, path: str | Path):
-        from tokenizers import Tokenizer
-
-        path = Path(path)
-        self._tok = Tokenizer.from_file(str(path / "tokenizer.json"))
-        self._tok.no_truncation()
-        self._tok.no_padding()
-        specials = _special_tokens(path)
-        self.cls_token_id = self._tok.token_to_id(specials.get("cls_token", "[CLS]"))
-        self.sep_token_id = self._tok.token_to_id(specials.get("sep_token", "[SEP]"))
-        self.pad_token_id = self._tok.token_to_id(specials.get("pad_token", "[PAD]"))
-        self.vocab_size = self._tok.get_vocab_size(with_added_tokens=False)
-        if self.cls_token_id is None or self.sep_token_id is None:
-            raise ValueError(f"{path}/tokenizer.json has no {specials.get('cls_token')!r} / "
-                             f"{specials.get('sep_token')!r} token")
-
-    def __call__(self, text: str, add_special_tokens: bool = True, **_: Any) -> _Encoding:
-        return _Encoding(self._tok.encode(text, add_special_tokens=add_special_tokens))
-
-
-def _special_tokens(path: Path) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name in ("special_tokens_map.json", "tokenizer_config.json"):
-        f = path / name
-        if f.is_file():
-            try:
-                obj = json.loads(f.read_text(encoding="utf-8"))
-            except ValueError:
-                continue
-            for key in ("cls_token", "sep_token", "pad_token"):
-                v = obj.get(key)
-                v = v.get("content") if isinstance(v, dict) else v
-                if isinstance(v, str):
-                    out.setdefault(key, v)
-    return out
+# The tokenizer lives in pipeline.tagger.tokenizer (no torch import); kept importable here.
+from pipeline.tagger.tokenizer import RustTokenizer  # noqa: E402,F401

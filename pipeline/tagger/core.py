@@ -15,6 +15,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from pipeline.encoding import Window, encode_documents
+from pipeline.errors import PrecisionError
 from pipeline.linking import link
 from pipeline.schema import Document, Span
 from pipeline.tagger.decoding import decode_spans, repair_spans, without_overlaps
@@ -34,29 +35,47 @@ def run_model(model, windows: Sequence[Window], batch_size: int,
               precision: str = "fp32") -> list[np.ndarray]:
     """Label probabilities per window, shape ``(len(window.input_ids), n_labels)``.
 
-    ``precision="bf16"`` runs the forward pass under bfloat16 autocast (see
+    ``model`` is a PyTorch token classifier, or an :class:`pipeline.tagger.ort.OrtTagger`
+    (``runtime="onnx"``: the same batches through ONNX Runtime, torch not imported).
+    ``precision="bf16"`` runs the PyTorch forward pass under bfloat16 autocast (see
     :mod:`pipeline.tagger.precision`; an int8 model is quantised already); probabilities
     are computed in float32 either way.
     """
-    import torch
-
     out: list[np.ndarray | None] = [None] * len(windows)
     pad_id = model.config.pad_token_id or 0
-    device = next(model.parameters()).device
-    with torch.inference_mode(), autocast(precision, device.type):
-        for idx in batches_by_length(windows, batch_size):
-            longest = max(len(windows[i].input_ids) for i in idx)
-            ids = torch.full((len(idx), longest), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(idx), longest), dtype=torch.long)
-            for row, i in enumerate(idx):
-                n = len(windows[i].input_ids)
-                ids[row, :n] = torch.tensor(windows[i].input_ids)
-                mask[row, :n] = 1
-            logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits  # (B, T, L)
-            probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
-            for row, i in enumerate(idx):
-                out[i] = probs[row, :len(windows[i].input_ids)]
+    forward = _ort_forward(model) if getattr(model, "runtime", "torch") == "onnx" else None
+    if forward is None:
+        forward = _torch_forward(model, precision)
+    for idx in batches_by_length(windows, batch_size):
+        longest = max(len(windows[i].input_ids) for i in idx)
+        ids = np.full((len(idx), longest), pad_id, dtype=np.int64)
+        mask = np.zeros((len(idx), longest), dtype=np.int64)
+        for row, i in enumerate(idx):
+            n = len(windows[i].input_ids)
+            ids[row, :n] = windows[i].input_ids
+            mask[row, :n] = 1
+        probs = forward(ids, mask)                                      # (B, T, L) float32
+        for row, i in enumerate(idx):
+            out[i] = probs[row, :len(windows[i].input_ids)]
     return out  # type: ignore[return-value]
+
+
+def _ort_forward(model):
+    return model.probs
+
+
+def _torch_forward(model, precision: str):
+    import torch
+
+    device = next(model.parameters()).device
+
+    def forward(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        with torch.inference_mode(), autocast(precision, device.type):
+            logits = model(input_ids=torch.from_numpy(ids).to(device),
+                           attention_mask=torch.from_numpy(mask).to(device)).logits
+            return torch.softmax(logits.float(), dim=-1).cpu().numpy()
+
+    return forward
 
 
 class Tagger:
@@ -70,23 +89,27 @@ class Tagger:
         >>> docs = tagger.pipe(["Peru expels a diplomat.", "Markets fall."], batch_size=64)  # doctest: +SKIP
     """
 
-    def __init__(self, model, tokenizer, settings: TaggerSettings | None = None):
+    def __init__(self, model, tokenizer, settings: TaggerSettings | None = None,
+                 model_dir: str | None = None):
         self.settings = settings or TaggerSettings()
         self.tokenizer = tokenizer
+        self.model_dir = model_dir                   # where the weights came from, if a directory
         self.base_model = model                      # the float weights, as trained or loaded
-        self.model = _prepared(model, self.settings)  # on its device, quantised for int8
+        self.model = _prepared(model, self.settings)  # on its device, quantised for int8, or on ONNX Runtime
 
     @classmethod
     def from_dir(cls, model_dir: str, settings: TaggerSettings | None = None) -> "Tagger":
-        """Load a model directory safely (:func:`pipeline.modeling.load_model`).
+        """Load a model directory safely (:func:`pipeline.modeling.load_for_inference`);
+        with ``settings.runtime == "onnx"`` straight onto ONNX Runtime, without torch.
 
         Raises:
             ModelDirError: the directory is missing, incomplete or unsafe.
         """
         from pipeline.modeling import load_for_inference
 
-        model, tokenizer, _ = load_for_inference(model_dir)
-        return cls(model, tokenizer, settings)
+        settings = settings or TaggerSettings()
+        model, tokenizer, _ = load_for_inference(model_dir, runtime=settings.runtime, threads=settings.threads)
+        return cls(model, tokenizer, settings, model_dir=str(model_dir))
 
     @classmethod
     def from_pretrained(cls, model_dir: str, **settings) -> "Tagger":
@@ -126,9 +149,20 @@ class Tagger:
         """The same model with some settings changed (``tagger.with_settings(reason="model")``)."""
         settings = replace(self.settings, **changes)
         same_numerics = (settings.precision, settings.device) == (self.settings.precision, self.settings.device)
+        same_numerics = same_numerics and (settings.runtime, settings.threads) == \
+            (self.settings.runtime, self.settings.threads)
         other = Tagger.__new__(Tagger)
-        other.settings, other.tokenizer, other.base_model = settings, self.tokenizer, self.base_model
-        other.model = self.model if same_numerics else _prepared(self.base_model, settings)
+        other.settings, other.tokenizer, other.model_dir = settings, self.tokenizer, self.model_dir
+        other.base_model = self.base_model
+        if not same_numerics and getattr(self.base_model, "runtime", "torch") == "onnx" \
+                and settings.runtime != "onnx":
+            if self.model_dir is None:
+                raise PrecisionError("this tagger runs on ONNX Runtime and has no model directory to "
+                                     "load the PyTorch weights from; load it with runtime=torch")
+            from pipeline.modeling import load_for_inference
+
+            other.base_model = load_for_inference(self.model_dir)[0]
+        other.model = self.model if same_numerics else _prepared(other.base_model, settings)
         return other
 
     def predict_spans(self, docs: Sequence[Document]) -> list[list[Span]]:
@@ -162,7 +196,18 @@ class Tagger:
 
 
 def _prepared(model, settings: TaggerSettings):
-    """The model as ``settings`` run it: an int8 copy (CPU), or moved to the device."""
+    """The model as ``settings`` run it: on ONNX Runtime, an int8 copy (CPU), or moved to
+    the device."""
+    if settings.runtime == "onnx":
+        if getattr(model, "runtime", "torch") == "onnx":
+            return model
+        from pipeline.tagger.ort import OrtTagger
+
+        ort_model = OrtTagger.from_torch(model, threads=settings.threads)
+        if ort_model is None:
+            raise PrecisionError("tagger.runtime=onnx runs BERT-family models only, and this model is "
+                                 "another architecture; use tagger.runtime=torch")
+        return ort_model
     if settings.precision == "int8":
         return quantize_int8(model)
     device = next(model.parameters()).device

@@ -41,11 +41,21 @@ PRECISION_FILE = "precision.json"
 MAX_DROP = 1.0                          # F1 points on dev, for any of trigger, Arg-C, Arg-C+
 RESOLVED = ("fp32", "bf16", "int8")     # what a tagger runs in
 FASTER = ("bf16", "int8")               # what needs a passing measurement
+VARIANTS = (*FASTER, "onnx")            # measured in precision.json: the faster precisions, and
+                                        # ONNX Runtime in float32 (pipeline/tagger/runtime.py)
 _METRICS = ("trigger", "argument", "argument_attached")
 
 
 def native_bf16(device: str) -> bool:
-    """Whether ``device`` ("cpu", "cuda", "cuda:0") computes bfloat16 natively."""
+    """Whether ``device`` ("cpu", "cuda", "cuda:0") computes bfloat16 natively.
+
+    On a Linux CPU the answer is in ``/proc/cpuinfo`` (``amx_bf16`` or ``avx512_bf16``, the
+    flags torch's own check reads), so a float32 run on ONNX Runtime never imports torch.
+    """
+    if not device.startswith("cuda"):
+        flags = _cpu_flags()
+        if flags is not None:
+            return bool(flags & {"amx_bf16", "avx512_bf16"})
     import torch
 
     if device.startswith("cuda"):
@@ -53,6 +63,16 @@ def native_bf16(device: str) -> bool:
     cpu = getattr(torch, "cpu", None)
     checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
     return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
+
+
+def _cpu_flags() -> set[str] | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return None
 
 
 def autocast(precision: str, device: str):
@@ -108,7 +128,7 @@ def measure(score: Callable[[str], dict[str, Any]], precisions: Sequence[str] = 
     for p in precisions:
         try:
             f1 = _f1(score(p))
-        except PrecisionError as e:           # int8 for an encoder whose layers it does not know
+        except PrecisionError as e:           # int8 / onnx for an encoder whose layers they do not know
             check[p] = {"accepted": False, "error": str(e)}
             continue
         drop = {k: round(fp32[k] - f1[k], 2) for k in _METRICS}
@@ -130,19 +150,39 @@ def write_check(model_dir: str | Path, check: dict[str, Any]) -> Path:
     return path
 
 
-def read_check(model_dir: str | Path) -> dict[str, dict[str, Any]]:
-    """``{precision: {"drop_points", "accepted"}}`` for each measured faster precision;
-    empty when the model has no measurement (or an unreadable one).
+def read_file(model_dir: str | Path | None) -> dict[str, Any]:
+    """The model's ``precision.json`` as written, or ``{}`` (none, or not a JSON object)."""
+    if model_dir is None:
+        return {}
+    try:
+        obj = json.loads((Path(model_dir) / PRECISION_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return obj if isinstance(obj, dict) else {}
+
+
+def read_check(model_dir: str | Path | None) -> dict[str, dict[str, Any]]:
+    """``{variant: {"drop_points", "accepted"}}`` for each measured variant (bf16, int8,
+    onnx; an ``"error"`` key where it could not run); empty when the model has no
+    measurement (or an unreadable one).
 
     Reads this version's file and the earlier bf16-only one (``drop_points`` and
     ``accepted`` at the top level).
     """
+    if model_dir is None:
+        return {}
     path = Path(model_dir) / PRECISION_FILE
     try:
         obj = json.loads(path.read_text(encoding="utf-8"))
-        entries = {"bf16": obj} if "drop_points" in obj else {p: obj[p] for p in FASTER if p in obj}
-        return {p: {"drop_points": {str(k): float(v) for k, v in e["drop_points"].items()},
-                    "accepted": bool(e["accepted"])} for p, e in entries.items()}
+        entries = {"bf16": obj} if "drop_points" in obj else {p: obj[p] for p in VARIANTS if p in obj}
+        out: dict[str, dict[str, Any]] = {}
+        for p, e in entries.items():
+            if "error" in e:
+                out[p] = {"accepted": False, "error": str(e["error"])}
+            else:
+                out[p] = {"drop_points": {str(k): float(v) for k, v in e["drop_points"].items()},
+                          "accepted": bool(e["accepted"])}
+        return out
     except FileNotFoundError:
         return {}
     except (ValueError, KeyError, TypeError, AttributeError):

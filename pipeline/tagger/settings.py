@@ -10,12 +10,15 @@ tagger from such settings, so nothing changes them on the way.
 
 from __future__ import annotations
 
+import glob
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import ConfigError
 from pipeline.tagger.precision import RESOLVED, resolve
+from pipeline.tagger.runtime import RUNTIMES, resolve_runtime
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +36,14 @@ class TaggerSettings:
     consistency: bool = True    # event-level consistency (pipeline.consistency)
     precision: str = "fp32"     # fp32, bf16 or int8: resolved, "auto" is not a setting here
     device: str = "cpu"
+    runtime: str = "torch"      # torch or onnx: resolved (pipeline/tagger/runtime.py)
+    threads: int = 0            # CPU threads of the engine; 0 = its default
 
     def __post_init__(self):
         from pipeline.config import CHOICES
 
-        allowed = {**CHOICES, "precision": RESOLVED}
-        for key in ("linking", "decoding", "reason", "precision"):
+        allowed = {**CHOICES, "precision": RESOLVED, "runtime": RUNTIMES}
+        for key in ("linking", "decoding", "reason", "precision", "runtime"):
             value = getattr(self, key)
             if value not in allowed[key]:
                 raise ConfigError(f"{key}={value!r} is not known; use "
@@ -52,19 +57,29 @@ class TaggerSettings:
 
 
 def resolve_device(choice: str) -> str:
-    """``auto`` is ``cuda`` where a GPU is visible, else ``cpu``."""
+    """``auto`` is ``cuda`` where a GPU is visible, else ``cpu`` (without importing torch
+    where the machine has no NVIDIA device at all)."""
     if choice != "auto":
         return choice
+    if not _nvidia_present():
+        return "cpu"
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _nvidia_present() -> bool:
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        return False
+    return bool(glob.glob("/dev/nvidia*")) or Path("/proc/driver/nvidia").exists() or os.name != "posix"
 
 
 def resolve_settings(cfg, model_dir: str | Path | None) -> TaggerSettings:
     """Frozen settings from a ``tagger`` config (:class:`pipeline.config.TaggerConfig`).
 
     ``precision=auto`` is decided from the device and the model's ``precision.json``
-    (:func:`pipeline.tagger.precision.resolve`); the reason is logged.
+    (:func:`pipeline.tagger.precision.resolve`), then ``runtime=auto`` from those and the
+    machine (:func:`pipeline.tagger.runtime.resolve_runtime`); the reasons are logged.
 
     Raises:
         PrecisionError: bf16 or int8 asked for a model without a passing measurement.
@@ -73,8 +88,9 @@ def resolve_settings(cfg, model_dir: str | Path | None) -> TaggerSettings:
     device = resolve_device(cfg.device)
     precision, why = ("fp32", "precision=fp32") if cfg.precision == "fp32" else \
         resolve(cfg.precision, model_dir or ".", device)
-    log.info("%s", why)
+    runtime, how = resolve_runtime(getattr(cfg, "runtime", "torch"), model_dir, device, precision)
+    log.info("%s; %s", why, how)
     return TaggerSettings(max_length=cfg.max_length, stride=cfg.stride, batch_size=cfg.batch_size,
                           linking=cfg.linking, decoding=cfg.decoding, reason=cfg.reason,
                           consistency=cfg.consistency,
-                          precision=precision, device=device)
+                          precision=precision, device=device, runtime=runtime)

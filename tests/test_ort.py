@@ -1,0 +1,198 @@
+"""ONNX Runtime as the tagger's engine: the same probabilities and predictions as PyTorch,
+no torch import on its path, and ``tagger.runtime`` chosen only on a passing F1 gate and a
+measured speed on this machine."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from pipeline.encoding import encode_documents
+from pipeline.errors import PrecisionError
+from pipeline.formats.jsonl import read_events_jsonl
+from pipeline.modeling import load_for_inference
+from pipeline.schema import Document
+from pipeline.tagger import Tagger, TaggerSettings, run_model
+from pipeline.tagger import runtime as rt
+from pipeline.tagger.ort import OrtTagger, model_proto, weight_names
+from pipeline.tagger.precision import PRECISION_FILE
+from tests.helpers import FIXTURES
+
+pytest.importorskip("onnxruntime")
+
+HOSTILE = ["", " ", "Ünïcödé — “quotes” and emoji 🇵🇱 expels", "x" * 3000,
+           "Peru expels two Chilean diplomats for spying; they must leave within 72 hours."]
+
+
+def _docs():
+    gold = list(read_events_jsonl(str(FIXTURES / "gold" / "dev.jsonl")))
+    return [Document(d.id, d.text) for d in gold] + [Document(f"h{i}", t) for i, t in enumerate(HOSTILE)]
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXPEL_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def test_probabilities_and_predictions_equal_pytorch(tiny_model_dir):
+    torch_model, tok, _ = load_for_inference(tiny_model_dir)
+    ort_model, ort_tok, _ = load_for_inference(tiny_model_dir, runtime="onnx")
+    assert isinstance(ort_model, OrtTagger)
+    docs = _docs()
+    windows, _ = encode_documents(docs, tok, max_length=64, stride=16)
+    assert len({len(w.input_ids) for w in windows}) > 3          # batches with padding
+    for a, b in zip(run_model(torch_model, windows, 8), run_model(ort_model, windows, 8)):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, atol=1e-4)
+    s = TaggerSettings(max_length=64, stride=16)
+    want = [d.to_json() for d in Tagger(torch_model, tok, s).predict(docs)]
+    got = [d.to_json() for d in Tagger(ort_model, ort_tok, TaggerSettings(max_length=64, stride=16,
+                                                                          runtime="onnx")).predict(docs)]
+    assert _spans(got, scores=True) == _spans(want, scores=True)
+    assert sum(len(d["events"]) for d in want) > 0
+
+
+def _spans(docs, scores: bool = False):
+    """Events as (trigger span, argument spans); with ``scores``, the scores to 2 decimals."""
+    def key(s):
+        return (s.get("role"), s["start"], s["end"]) + ((round(s["score"] or 0, 2),) if scores else ())
+
+    return [[(key(e["trigger"]), sorted(key(a) for a in e["arguments"])) for e in d["events"]] for d in docs]
+
+
+def test_a_torch_tagger_switches_runtime_both_ways(tiny_model_dir):
+    s = TaggerSettings(max_length=64, stride=16)
+    tagger = Tagger.from_dir(str(tiny_model_dir), s)
+    on_ort = tagger.with_settings(runtime="onnx")
+    assert isinstance(on_ort.model, OrtTagger)
+    back = Tagger.from_dir(str(tiny_model_dir), TaggerSettings(max_length=64, stride=16, runtime="onnx"))
+    assert isinstance(back.base_model, OrtTagger)
+    assert not isinstance(back.with_settings(runtime="torch").model, OrtTagger)
+    docs = _docs()[:6]
+    assert _spans([d.to_json() for d in on_ort.predict(docs)]) == \
+        _spans([d.to_json() for d in back.with_settings(runtime="torch").predict(docs)])
+
+
+def test_the_graph_reads_exactly_the_weights_of_the_directory(tiny_model_dir):
+    from safetensors.numpy import load_file
+
+    config = json.loads((tiny_model_dir / "config.json").read_text())
+    weights = load_file(str(next(tiny_model_dir.glob("*.safetensors"))))
+    assert {k for k in weights if not k.startswith("bert.pooler.")} == weight_names(config)
+    assert model_proto(config, weights)[:2] == b"\x08\x08"           # ModelProto.ir_version = 8
+    missing = dict(weights)
+    missing.pop("classifier.bias")
+    assert OrtTagger.from_weights(config, missing) is None
+    extra = {**weights, "bert.encoder.layer.9.output.dense.weight": weights["classifier.weight"]}
+    assert OrtTagger.from_weights(config, extra) is None
+
+
+def test_onnx_path_never_imports_torch(tiny_model_dir, tmp_path):
+    dump = tmp_path / "d.jsonl"
+    dump.write_text('{"id": "a", "text": "Peru expels two Chilean diplomats."}\n'
+                    '{"id": "b", "text": "Markets fell on Monday."}\n')
+    code = ("import sys; from pipeline.config import PredictConfig, TaggerConfig; "
+            "from pipeline.stages import predict; "
+            f"s = predict(PredictConfig(model_dir={str(tiny_model_dir)!r}, input={str(dump)!r}, filter='none', "
+            f"output={str(tmp_path / 'o')!r}, records=False, tagger=TaggerConfig(max_length=64, stride=16, "
+            f"runtime='onnx', precision='fp32')), {str(tmp_path / 'r')!r}); "
+            "print(s['documents'], s['tagged'], sorted(m for m in ('torch', 'transformers', 'sklearn') if m in sys.modules))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().splitlines()[-1] == "2 2 []"
+
+
+def _model_with(tmp_path, tiny_model_dir, onnx_entry):
+    d = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, d)
+    check = json.loads((d / PRECISION_FILE).read_text())
+    if onnx_entry is None:
+        check.pop("onnx", None)
+    else:
+        check["onnx"] = onnx_entry
+    (d / PRECISION_FILE).write_text(json.dumps(check))
+    return d
+
+
+PASS = {"f1": {}, "drop_points": {"trigger": 0.0, "argument": 0.2, "argument_attached": 0.0}, "accepted": True}
+
+
+def test_training_measured_onnx_and_its_speed_here(tiny_model_dir):
+    entry = json.loads((tiny_model_dir / PRECISION_FILE).read_text())["onnx"]
+    assert set(entry["drop_points"]) == {"trigger", "argument", "argument_attached"}
+    assert entry["accepted"] is (max(entry["drop_points"].values()) <= 1.0)
+    speed = entry["speed"][0]
+    assert speed["machine"] == rt.machine() and speed["torch_s"] > 0 and speed["onnx_s"] > 0
+    assert speed["onnx_faster"] is (speed["onnx_s"] < speed["torch_s"])
+
+
+def test_auto_follows_the_gate_and_the_speed_of_this_machine(tmp_path, tiny_model_dir, monkeypatch):
+    monkeypatch.setattr(rt, "calibrate", lambda d: pytest.fail("measured although a verdict exists"))
+    here = {"machine": rt.machine(), "torch_s": 2.0, "onnx_s": 1.0, "onnx_faster": True}
+    d = _model_with(tmp_path, tiny_model_dir, {**PASS, "speed": [here]})
+    assert rt.resolve_runtime("auto", d, "cpu", "fp32")[0] == "onnx"
+    assert rt.resolve_runtime("auto", d, "cpu", "bf16")[0] == "torch"        # ONNX path is float32
+    assert rt.resolve_runtime("auto", d, "cuda", "fp32")[0] == "torch"
+    assert rt.resolve_runtime("torch", d, "cpu", "fp32")[0] == "torch"
+    slower = {**here, "torch_s": 1.0, "onnx_s": 2.0, "onnx_faster": False}
+    d2 = _model_with(tmp_path / "b", tiny_model_dir, {**PASS, "speed": [slower]})
+    runtime, why = rt.resolve_runtime("auto", d2, "cpu", "fp32")
+    assert runtime == "torch" and "not faster" in why
+    failing = {**PASS, "drop_points": {"trigger": 0.0, "argument": 1.5, "argument_attached": 0.0},
+               "accepted": False, "speed": [here]}
+    d3 = _model_with(tmp_path / "c", tiny_model_dir, failing)
+    assert rt.resolve_runtime("auto", d3, "cpu", "fp32")[0] == "torch"
+    with pytest.raises(PrecisionError, match="drops its dev F1"):
+        rt.resolve_runtime("onnx", d3, "cpu", "fp32")
+
+
+def test_onnx_on_request_needs_a_measurement_and_a_cpu(tmp_path, tiny_model_dir):
+    d = _model_with(tmp_path, tiny_model_dir, None)
+    with pytest.raises(PrecisionError, match="no measured dev F1"):
+        rt.resolve_runtime("onnx", d, "cpu", "fp32")
+    assert rt.resolve_runtime("auto", d, "cpu", "fp32")[0] == "torch"
+    with pytest.raises(PrecisionError, match="CPU"):
+        rt.resolve_runtime("onnx", d, "cuda", "fp32")
+    with pytest.raises(PrecisionError, match="float32"):
+        rt.resolve_runtime("onnx", d, "cpu", "int8")
+    with pytest.raises(PrecisionError, match="not one of"):
+        rt.resolve_runtime("tensorrt", d, "cpu", "fp32")
+
+
+def test_another_machine_measures_once_and_keeps_the_verdict(tmp_path, tiny_model_dir, monkeypatch):
+    elsewhere = {"machine": "another CPU | 64 cores", "torch_s": 2.0, "onnx_s": 1.0, "onnx_faster": True}
+    d = _model_with(tmp_path, tiny_model_dir, {**PASS, "speed": [elsewhere]})
+    calls = []
+    real = rt.calibrate
+
+    def counting(model_dir):
+        calls.append(model_dir)
+        return real(model_dir)
+
+    monkeypatch.setattr(rt, "calibrate", counting)
+    first = rt.resolve_runtime("auto", d, "cpu", "fp32")
+    assert len(calls) == 1 and rt.cache_path().is_file()
+    kept = json.loads(rt.cache_path().read_text())[rt.machine()]
+    (entry,) = kept.values()
+    assert first[0] == ("onnx" if entry["onnx_faster"] else "torch")
+    assert rt.resolve_runtime("auto", d, "cpu", "fp32") == first and len(calls) == 1
+
+
+def test_an_architecture_onnx_does_not_run_is_refused(tiny_model_dir, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(tiny_model_dir, other)
+    cfg = json.loads((other / "config.json").read_text())
+    cfg["hidden_act"] = "gelu_new"
+    (other / "config.json").write_text(json.dumps(cfg))
+    runtime, why = rt.resolve_runtime("auto", other, "cpu", "fp32")
+    assert runtime == "torch" and "BERT-family" in why
+    with pytest.raises(PrecisionError, match="BERT-family"):
+        rt.resolve_runtime("onnx", other, "cpu", "fp32")
+    tagger = Tagger.from_dir(str(other), TaggerSettings(max_length=64, stride=16))
+    with pytest.raises(PrecisionError, match="BERT-family"):
+        tagger.with_settings(runtime="onnx")
