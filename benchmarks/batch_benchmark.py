@@ -27,6 +27,7 @@ used) go to ``--out`` (default ``benchmarks/results/<cpu>-<date>/``).
 Usage:
     python benchmarks/batch_benchmark.py --model-dir models/expel-minilm
     python benchmarks/batch_benchmark.py --precision fp32 --full --out benchmarks/results/x
+    python benchmarks/batch_benchmark.py --precision fp32 --compare-runtimes   # also ours on PyTorch
 """
 
 from __future__ import annotations
@@ -98,11 +99,12 @@ def filter_passing(dump: str, model_dir: str, n: int, seed: int) -> list[str]:
     return passing[:n]
 
 
-def run_ours(model_dir: str, dump: Path, tmp: Path, precision: str, name: str) -> dict[str, Any]:
-    out, run = tmp / f"ours-{name}", tmp / f"ours-{name}-run"
+def run_ours(model_dir: str, dump: Path, tmp: Path, precision: str, name: str,
+             runtime: str = "auto") -> dict[str, Any]:
+    out, run = tmp / f"ours-{name}-{runtime}", tmp / f"ours-{name}-{runtime}-run"
     cmd = [sys.executable, "-c", "from pipeline.cli import predict_main; predict_main()",
            f"model_dir={model_dir}", f"input={dump}", f"output={out}", f"tagger.precision={precision}",
-           f"hydra.run.dir={run}"]
+           f"tagger.runtime={runtime}", f"hydra.run.dir={run}"]
     t0 = time.perf_counter()
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -111,7 +113,7 @@ def run_ours(model_dir: str, dump: Path, tmp: Path, precision: str, name: str) -
     s = json.loads((run / "predict_summary.json").read_text())
     return {"documents": s["documents"], "tagged": s["tagged"], "wall_s": round(wall, 2),
             "docs_per_s": round(s["documents"] / wall, 1), "phases": s.get("phases"),
-            "peak_rss_mb": s.get("peak_rss_mb"), "events": s["events"]}
+            "peak_rss_mb": s.get("peak_rss_mb"), "events": s["events"], "tagger": s.get("tagger")}
 
 
 def run_loop(model_dir: str, dump: Path, tmp: Path, batch_size: int, limit: int = 0) -> dict[str, Any]:
@@ -138,7 +140,8 @@ def tune_loop(model_dir: str, texts_file: Path, tmp: Path, sizes: list[int]) -> 
 
 def workload(name: str, lines: list[str], a, tmp: Path, bs: int, baseline_sample: int) -> dict[str, Any]:
     dump = write_lines(tmp / f"{name}.jsonl", lines)
-    ours = run_ours(a.model_dir, dump, tmp, a.precision, name)
+    ours = run_ours(a.model_dir, dump, tmp, a.precision, name, a.runtime)
+    torch_run = run_ours(a.model_dir, dump, tmp, a.precision, name, "torch") if a.compare_runtimes else None
     if baseline_sample and baseline_sample < len(lines):
         sub = write_lines(tmp / f"{name}-baseline.jsonl", random.Random(a.seed).sample(lines, baseline_sample))
         loop = run_loop(a.model_dir, sub, tmp, bs)
@@ -151,9 +154,15 @@ def workload(name: str, lines: list[str], a, tmp: Path, bs: int, baseline_sample
     out = {"workload": name, "documents": len(lines), "ours": ours,
            "baseline": {**loop, "whole_process_s": round(whole, 2), "docs_per_s": round(base_rate, 1), "how": how},
            "ratio": round(ours["docs_per_s"] / base_rate, 2)}
+    if torch_run is not None:
+        out["ours_torch"] = torch_run
+        out["ratio_torch"] = round(torch_run["docs_per_s"] / base_rate, 2)
+        print(f"[{name}] ours with tagger.runtime=torch: {torch_run['docs_per_s']:,.1f} docs/s "
+              f"({torch_run['wall_s']:.1f} s) | x{out['ratio_torch']} | {ours['tagger']} is "
+              f"{ours['docs_per_s'] / torch_run['docs_per_s']:.2f}x torch", flush=True)
     ph = ours["phases"] or {}
     print(f"[{name}] {len(lines):,} docs | ours {ours['docs_per_s']:,.1f} docs/s ({ours['wall_s']:.1f} s whole "
-          f"process, {ours['tagged']:,} tagged, first tagged after {ph.get('first_tagged_after_s')} s, "
+          f"process, {ours['tagged']:,} tagged, {ours['tagger']}, first tagged after {ph.get('first_tagged_after_s')} s, "
           f"peak RSS {ours['peak_rss_mb']} MiB, shares {ph.get('share')}) | baseline {base_rate:,.1f} docs/s "
           f"({whole:,.1f} s, {how}; peak RSS {loop['peak_rss_mb']} MiB) | x{out['ratio']}", flush=True)
     return out
@@ -190,6 +199,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--batch-sizes", default="8,16,32,64")
     ap.add_argument("--precision", default="fp32", choices=("auto", "fp32", "bf16", "int8"),
                     help="our tagger.precision (fp32: what a CPU without bfloat16 runs)")
+    ap.add_argument("--runtime", default="auto", choices=("auto", "torch", "onnx"), help="our tagger.runtime")
+    ap.add_argument("--compare-runtimes", action="store_true",
+                    help="also ours with tagger.runtime=torch on each workload (the same documents)")
     ap.add_argument("--full", action="store_true", help="also ours over the whole dump")
     ap.add_argument("--precision-check", action="store_true")
     ap.add_argument("--dev", default=str(ROOT / "data/gold/dev.jsonl"))
@@ -202,7 +214,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from pipeline.tagger.precision import native_bf16
 
     results: dict[str, Any] = {"cpu": cpu_model(), "cores": os.cpu_count(), "native_bf16": native_bf16("cpu"),
-                               "precision": a.precision, "date": dt.date.today().isoformat(),
+                               "precision": a.precision, "runtime": a.runtime,
+                               "date": dt.date.today().isoformat(),
                                "model_dir": a.model_dir, "dump": a.dump, "seed": a.seed}
     print(f"{results['cpu']} ({results['cores']} cores), native bf16: {results['native_bf16']}, "
           f"ours in tagger.precision={a.precision}", flush=True)
@@ -217,7 +230,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results["filtered"] = workload("filtered", filtered, a, tmp, bs, 0)
         if a.full:
             lines = [x for x in open(a.dump, encoding="utf-8") if x.strip()]
-            full = run_ours(a.model_dir, write_lines(tmp / "full.jsonl", lines), tmp, a.precision, "full")
+            full = run_ours(a.model_dir, write_lines(tmp / "full.jsonl", lines), tmp, a.precision, "full", a.runtime)
             rate = results["sample"]["baseline"]["docs_per_s"]
             results["full"] = {"documents": len(lines), "ours": full,
                                "baseline_extrapolated_s": round(len(lines) / rate, 1),
@@ -237,7 +250,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 def markdown(r: dict[str, Any]) -> str:
     lines = [f"# Batch benchmark ({r['date']})", "",
              f"{r['cpu']}, {r['cores']} cores, native bfloat16: {r['native_bf16']}; ours in "
-             f"`tagger.precision={r['precision']}`; baseline `transformers.pipeline` loop at batch size "
+             f"`tagger.precision={r['precision']} tagger.runtime={r.get('runtime', 'torch')}` (ran: "
+             f"{(r.get('sample') or {}).get('ours', {}).get('tagger')}); baseline `transformers.pipeline` loop at batch size "
              f"{r['baseline_batch_size']} (best of {list(r['baseline_tuning'])}). Whole processes, wall time.", "",
              "| workload | documents | ours docs/s | baseline docs/s | ratio | ours first tagged (s) | "
              "ours peak RSS (MiB) | baseline peak RSS (MiB) |", "|---|---|---|---|---|---|---|---|"]
@@ -248,6 +262,11 @@ def markdown(r: dict[str, Any]) -> str:
                          f"{w['baseline']['docs_per_s']:,.1f} | **{w['ratio']}x** | "
                          f"{(w['ours']['phases'] or {}).get('first_tagged_after_s')} | {w['ours']['peak_rss_mb']} | "
                          f"{w['baseline']['peak_rss_mb']} |")
+        if w and "ours_torch" in w:
+            t = w["ours_torch"]
+            lines.append(f"| {name}, ours with runtime=torch | {w['documents']:,} | {t['docs_per_s']:,.1f} | "
+                         f"{w['baseline']['docs_per_s']:,.1f} | {w['ratio_torch']}x | "
+                         f"{(t['phases'] or {}).get('first_tagged_after_s')} | {t['peak_rss_mb']} | - |")
     if "full" in r:
         f = r["full"]
         lines.append(f"| full dump | {f['documents']:,} | {f['ours']['docs_per_s']:,.1f} | "

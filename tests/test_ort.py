@@ -196,3 +196,13 @@ def test_an_architecture_onnx_does_not_run_is_refused(tiny_model_dir, tmp_path):
     tagger = Tagger.from_dir(str(other), TaggerSettings(max_length=64, stride=16))
     with pytest.raises(PrecisionError, match="BERT-family"):
         tagger.with_settings(runtime="onnx")
+
+
+def test_a_faster_precision_leaves_onnx_runtime(tiny_model_dir):
+    tagger = Tagger.from_dir(str(tiny_model_dir), TaggerSettings(max_length=64, stride=16, runtime="onnx"))
+    int8 = tagger.with_settings(precision="int8")
+    assert int8.settings.runtime == "torch" and not isinstance(int8.model, OrtTagger)
+    from pipeline.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="float32 on the CPU"):
+        TaggerSettings(runtime="onnx", precision="bf16")

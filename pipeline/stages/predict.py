@@ -74,6 +74,7 @@ def predict(cfg: PredictConfig, run_dir: str | Path) -> dict[str, Any]:
                           phases if cfg.engine == "local" else None)
     if cfg.records:
         summary.update(extra)
+    summary["tagger"] = {"precision": settings.precision, "runtime": settings.runtime, "device": settings.device}
     summary["peak_rss_mb"] = peak_rss_mb()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)

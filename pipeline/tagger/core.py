@@ -146,7 +146,10 @@ class Tagger:
             yield from tagger.predict(buf)
 
     def with_settings(self, **changes) -> "Tagger":
-        """The same model with some settings changed (``tagger.with_settings(reason="model")``)."""
+        """The same model with some settings changed (``tagger.with_settings(reason="model")``).
+        A precision other than fp32 runs on PyTorch (ONNX Runtime runs float32 only)."""
+        if changes.get("precision", "fp32") != "fp32" and "runtime" not in changes:
+            changes["runtime"] = "torch"
         settings = replace(self.settings, **changes)
         same_numerics = (settings.precision, settings.device) == (self.settings.precision, self.settings.device)
         same_numerics = same_numerics and (settings.runtime, settings.threads) == \

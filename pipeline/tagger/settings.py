@@ -51,6 +51,9 @@ class TaggerSettings:
         for key in ("max_length", "batch_size"):
             if getattr(self, key) <= 0:
                 raise ConfigError(f"tagger.{key} must be a positive number, got {getattr(self, key)}")
+        if self.runtime == "onnx" and (self.precision != "fp32" or not self.device.startswith("cpu")):
+            raise ConfigError(f"tagger.runtime=onnx runs float32 on the CPU, not {self.precision} on "
+                              f"{self.device}; use tagger.runtime=torch")
         if self.max_length <= self.stride + 2:
             raise ConfigError(f"tagger.max_length ({self.max_length}) must exceed tagger.stride "
                               f"({self.stride}) + 2")
