@@ -20,7 +20,7 @@ and peak RSS (both systems report their own high-water mark).
 Results (JSON, a log and a Markdown table, with the CPU model and whether bfloat16 was
 used) go to ``--out`` (default ``benchmarks/results/<cpu>-<date>/``).
 
-``--precision-check`` measures dev F1 in bf16 and int8 and writes the model's
+``--precision-check`` measures dev F1 in bf16, int8 and on ONNX Runtime (float32, int8) and writes the model's
 ``precision.json`` (what ``tagger.precision`` is gated on) for a model trained before
 ``expel-train`` did so.
 
@@ -28,6 +28,7 @@ Usage:
     python benchmarks/batch_benchmark.py --model-dir models/expel-minilm
     python benchmarks/batch_benchmark.py --precision fp32 --full --out benchmarks/results/x
     python benchmarks/batch_benchmark.py --precision fp32 --compare-runtimes   # also ours on PyTorch
+    python benchmarks/batch_benchmark.py --also int8:onnx   # also the opt-in int8 path, same documents
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ def tune_loop(model_dir: str, texts_file: Path, tmp: Path, sizes: list[int]) -> 
 def workload(name: str, lines: list[str], a, tmp: Path, bs: int, baseline_sample: int) -> dict[str, Any]:
     dump = write_lines(tmp / f"{name}.jsonl", lines)
     ours = run_ours(a.model_dir, dump, tmp, a.precision, name, a.runtime)
-    torch_run = run_ours(a.model_dir, dump, tmp, a.precision, name, "torch") if a.compare_runtimes else None
+    variants = [run_ours(a.model_dir, dump, tmp, p, name, rt) for p, rt in a.variants]
     if baseline_sample and baseline_sample < len(lines):
         sub = write_lines(tmp / f"{name}-baseline.jsonl", random.Random(a.seed).sample(lines, baseline_sample))
         loop = run_loop(a.model_dir, sub, tmp, bs)
@@ -154,12 +155,13 @@ def workload(name: str, lines: list[str], a, tmp: Path, bs: int, baseline_sample
     out = {"workload": name, "documents": len(lines), "ours": ours,
            "baseline": {**loop, "whole_process_s": round(whole, 2), "docs_per_s": round(base_rate, 1), "how": how},
            "ratio": round(ours["docs_per_s"] / base_rate, 2)}
-    if torch_run is not None:
-        out["ours_torch"] = torch_run
-        out["ratio_torch"] = round(torch_run["docs_per_s"] / base_rate, 2)
-        print(f"[{name}] ours with tagger.runtime=torch: {torch_run['docs_per_s']:,.1f} docs/s "
-              f"({torch_run['wall_s']:.1f} s) | x{out['ratio_torch']} | {ours['tagger']} is "
-              f"{ours['docs_per_s'] / torch_run['docs_per_s']:.2f}x torch", flush=True)
+    out["ours_variants"] = []
+    for (p, rt), v in zip(a.variants, variants):
+        v = {**v, "asked": f"tagger.precision={p} tagger.runtime={rt}", "ratio": round(v["docs_per_s"] / base_rate, 2)}
+        out["ours_variants"].append(v)
+        print(f"[{name}] ours with {v['asked']}: {v['docs_per_s']:,.1f} docs/s ({v['wall_s']:.1f} s, ran "
+              f"{v['tagger']}, {v['events']} events vs {ours['events']}) | x{v['ratio']} | the main run is "
+              f"{ours['docs_per_s'] / v['docs_per_s']:.2f}x this", flush=True)
     ph = ours["phases"] or {}
     print(f"[{name}] {len(lines):,} docs | ours {ours['docs_per_s']:,.1f} docs/s ({ours['wall_s']:.1f} s whole "
           f"process, {ours['tagged']:,} tagged, {ours['tagger']}, first tagged after {ph.get('first_tagged_after_s')} s, "
@@ -207,7 +209,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--dev", default=str(ROOT / "data/gold/dev.jsonl"))
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--also", action="append", default=[], metavar="PRECISION:RUNTIME",
+                    help="also ours in this tagger.precision and tagger.runtime, on the same documents "
+                         "(repeatable; e.g. int8:onnx)")
     a = ap.parse_args(argv)
+    a.variants = [(a.precision, "torch")] if a.compare_runtimes else []
+    for spec in a.also:
+        p, _, rt = spec.partition(":")
+        if p not in ("auto", "fp32", "bf16", "int8") or rt not in ("auto", "torch", "onnx"):
+            ap.error(f"--also {spec!r}: give PRECISION:RUNTIME, e.g. int8:onnx")
+        a.variants.append((p, rt))
     a.model_dir = str(Path(a.model_dir).resolve())
     if a.precision_check:
         precision_check(a.model_dir, a.dev)
@@ -262,10 +273,10 @@ def markdown(r: dict[str, Any]) -> str:
                          f"{w['baseline']['docs_per_s']:,.1f} | **{w['ratio']}x** | "
                          f"{(w['ours']['phases'] or {}).get('first_tagged_after_s')} | {w['ours']['peak_rss_mb']} | "
                          f"{w['baseline']['peak_rss_mb']} |")
-        if w and "ours_torch" in w:
-            t = w["ours_torch"]
-            lines.append(f"| {name}, ours with runtime=torch | {w['documents']:,} | {t['docs_per_s']:,.1f} | "
-                         f"{w['baseline']['docs_per_s']:,.1f} | {w['ratio_torch']}x | "
+        for t in (w or {}).get("ours_variants", []):
+            lines.append(f"| {name}, ours with `{t['asked']}` ({t['events']} events vs {w['ours']['events']}) | "
+                         f"{w['documents']:,} | {t['docs_per_s']:,.1f} | "
+                         f"{w['baseline']['docs_per_s']:,.1f} | {t['ratio']}x | "
                          f"{(t['phases'] or {}).get('first_tagged_after_s')} | {t['peak_rss_mb']} | - |")
     if "full" in r:
         f = r["full"]

@@ -55,7 +55,8 @@ def measure_precision_cost(tagger, gold: Sequence[Document], fp32_scores: dict[s
     (:func:`pipeline.tagger.precision.measure`): what ``precision.json`` holds.
 
     The variants are the faster precisions (bf16; int8 on the CPU) and ONNX Runtime in
-    float32 (``onnx``, on the CPU where it is installed); for ``onnx`` the speed of both
+    float32 (``onnx``) and int8 (``onnx_int8``: :data:`pipeline.tagger.ort.ORT_INT8`), on
+    the CPU where it is installed; for ``onnx`` the speed of both
     engines on this machine is measured too (:func:`pipeline.tagger.runtime.time_engines`),
     which ``tagger.runtime=auto`` reads.
 
@@ -71,11 +72,13 @@ def measure_precision_cost(tagger, gold: Sequence[Document], fp32_scores: dict[s
 
     cpu = tagger.settings.device == "cpu"
     if precisions is None:
-        precisions = [p for p in FASTER if p != "int8" or cpu] + (["onnx"] if cpu and available() else [])
+        precisions = [p for p in FASTER if p != "int8" or cpu] + (["onnx", "onnx_int8"] if cpu and available() else [])
     reference = tagger.with_settings(precision="fp32", runtime="torch")
 
     def variant(name: str):
-        return reference.with_settings(runtime="onnx") if name == "onnx" else reference.with_settings(precision=name)
+        if name.startswith("onnx"):
+            return reference.with_settings(runtime="onnx", precision="int8" if name == "onnx_int8" else "fp32")
+        return reference.with_settings(precision=name)
 
     def score(name: str) -> dict[str, Any]:
         return predict_and_score(variant(name), gold)[0]

@@ -231,14 +231,15 @@ def load_model(model_dir: str | os.PathLike):
     return model, tokenizer, info
 
 
-def load_for_inference(model_dir: str | os.PathLike, runtime: str = "torch", threads: int = 0):
+def load_for_inference(model_dir: str | os.PathLike, runtime: str = "torch", threads: int = 0,
+                       int8: tuple[str, ...] = ()):
     """Load a trained model directory for tagging, as light as it can be.
 
     A BERT-family model with a ``tokenizer.json`` loads through :mod:`pipeline.tagger.bert`
     (plain PyTorch and the Rust tokenizer: no ``transformers`` import, seconds less
     start-up), or with ``runtime="onnx"`` onto ONNX Runtime (:mod:`pipeline.tagger.ort`:
-    no torch import either); any other architecture through transformers
-    (:func:`load_model`).
+    no torch import either; ``int8`` names the layers it quantises); any other architecture
+    through transformers (:func:`load_model`).
 
     Returns:
         ``(model, tokenizer, info)`` as :func:`load_model` does.
@@ -258,7 +259,7 @@ def load_for_inference(model_dir: str | os.PathLike, runtime: str = "torch", thr
             if runtime == "onnx":
                 from pipeline.tagger.ort import OrtTagger
 
-                model = OrtTagger.from_dir(p, config, threads=threads)
+                model = OrtTagger.from_dir(p, config, threads=threads, int8=set(int8))
             else:
                 from pipeline.tagger.bert import BertTagger
 

@@ -113,6 +113,7 @@ def _model_with(tmp_path, tiny_model_dir, onnx_entry):
     check = json.loads((d / PRECISION_FILE).read_text())
     if onnx_entry is None:
         check.pop("onnx", None)
+        check.pop("onnx_int8", None)
     else:
         check["onnx"] = onnx_entry
     (d / PRECISION_FILE).write_text(json.dumps(check))
@@ -158,8 +159,12 @@ def test_onnx_on_request_needs_a_measurement_and_a_cpu(tmp_path, tiny_model_dir)
     assert rt.resolve_runtime("auto", d, "cpu", "fp32")[0] == "torch"
     with pytest.raises(PrecisionError, match="CPU"):
         rt.resolve_runtime("onnx", d, "cuda", "fp32")
-    with pytest.raises(PrecisionError, match="float32"):
+    with pytest.raises(PrecisionError, match="float32 or int8, and the tagger runs bf16"):
+        rt.resolve_runtime("onnx", d, "cpu", "bf16")
+    with pytest.raises(PrecisionError, match="no measured dev F1 for ONNX Runtime in int8"):
         rt.resolve_runtime("onnx", d, "cpu", "int8")
+    assert rt.resolve_runtime("auto", d, "cpu", "int8") == \
+        ("torch", "runtime=auto: torch (int8 on ONNX Runtime is opt-in: tagger.runtime=onnx)")
     with pytest.raises(PrecisionError, match="not one of"):
         rt.resolve_runtime("tensorrt", d, "cpu", "fp32")
 
@@ -204,5 +209,51 @@ def test_a_faster_precision_leaves_onnx_runtime(tiny_model_dir):
     assert int8.settings.runtime == "torch" and not isinstance(int8.model, OrtTagger)
     from pipeline.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="float32 on the CPU"):
+    with pytest.raises(ConfigError, match="on the CPU, not bf16"):
         TaggerSettings(runtime="onnx", precision="bf16")
+
+
+def test_int8_layers_run_close_to_float32_and_unknown_ones_are_refused(tiny_model_dir):
+    from pipeline.tagger.ort import INT8_LAYERS, quantize_columns
+
+    cfg = json.loads((tiny_model_dir / "config.json").read_text())
+    fp32 = OrtTagger.from_dir(tiny_model_dir, cfg)
+    ids = np.random.RandomState(0).randint(5, cfg["vocab_size"], (3, 21))
+    mask = np.ones_like(ids)
+    mask[1, 12:] = 0
+    want = fp32.probs(ids, mask)
+    for layers in ({"qkv"}, set(INT8_LAYERS)):
+        got = OrtTagger.from_dir(tiny_model_dir, cfg, int8=layers).probs(ids, mask)
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got[mask == 1], want[mask == 1], atol=2e-2)
+        assert not np.array_equal(got, want)                     # the int8 kernels did run
+    w = np.random.RandomState(1).randn(8, 4).astype(np.float32)
+    q, scale = quantize_columns(w)
+    assert q.dtype == np.int8 and np.abs(q).max() == 127
+    np.testing.assert_allclose(q * scale, w, atol=scale.max() / 2 + 1e-7)
+    with pytest.raises(ValueError, match="int8 layers must be among"):
+        OrtTagger.from_dir(tiny_model_dir, cfg, int8={"pooler"})
+
+
+def test_int8_on_onnx_runtime_is_its_own_measured_opt_in(tmp_path, tiny_model_dir):
+    from pipeline.tagger.ort import ORT_INT8
+
+    check = json.loads((tiny_model_dir / PRECISION_FILE).read_text())
+    assert "drop_points" in check["onnx_int8"] or "error" in check["onnx_int8"]   # training measured it
+    d = _model_with(tmp_path, tiny_model_dir, PASS)
+    measured = json.loads((d / PRECISION_FILE).read_text())
+    measured["onnx_int8"] = PASS
+    measured["int8"] = {**PASS, "accepted": False, "drop_points": {"trigger": 5.0}}   # PyTorch's int8 fails
+    (d / PRECISION_FILE).write_text(json.dumps(measured))
+    tagger = Tagger.from_pretrained(str(d), precision="int8", runtime="onnx", max_length=64, stride=16)
+    assert (tagger.settings.precision, tagger.settings.runtime) == ("int8", "onnx")
+    assert tagger.model.int8 == frozenset(ORT_INT8)
+    assert tagger.with_settings(precision="fp32", runtime="onnx").model.int8 == frozenset()
+    with pytest.raises(PrecisionError, match="int8 costs this model up to 5.00"):
+        Tagger.from_pretrained(str(d), precision="int8", runtime="torch")
+    docs = _docs()
+    assert len(tagger.predict(docs)) == len(docs)
+    measured["onnx_int8"] = {**PASS, "accepted": False, "drop_points": {"trigger": 2.5}}
+    (d / PRECISION_FILE).write_text(json.dumps(measured))
+    with pytest.raises(PrecisionError, match="onnx_int8 costs this model up to 2.50"):
+        Tagger.from_pretrained(str(d), precision="int8", runtime="onnx")

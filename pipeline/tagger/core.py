@@ -108,7 +108,8 @@ class Tagger:
         from pipeline.modeling import load_for_inference
 
         settings = settings or TaggerSettings()
-        model, tokenizer, _ = load_for_inference(model_dir, runtime=settings.runtime, threads=settings.threads)
+        model, tokenizer, _ = load_for_inference(model_dir, runtime=settings.runtime, threads=settings.threads,
+                                                 int8=_ort_int8(settings))
         return cls(model, tokenizer, settings, model_dir=str(model_dir))
 
     @classmethod
@@ -147,7 +148,8 @@ class Tagger:
 
     def with_settings(self, **changes) -> "Tagger":
         """The same model with some settings changed (``tagger.with_settings(reason="model")``).
-        A precision other than fp32 runs on PyTorch (ONNX Runtime runs float32 only)."""
+        A precision other than fp32 runs on PyTorch unless ``runtime="onnx"`` is given too
+        (ONNX Runtime runs float32, and int8 only when asked for by name)."""
         if changes.get("precision", "fp32") != "fp32" and "runtime" not in changes:
             changes["runtime"] = "torch"
         settings = replace(self.settings, **changes)
@@ -203,10 +205,10 @@ def _prepared(model, settings: TaggerSettings):
     the device."""
     if settings.runtime == "onnx":
         if getattr(model, "runtime", "torch") == "onnx":
-            return model
+            return model.with_int8(_ort_int8(settings))
         from pipeline.tagger.ort import OrtTagger
 
-        ort_model = OrtTagger.from_torch(model, threads=settings.threads)
+        ort_model = OrtTagger.from_torch(model, threads=settings.threads, int8=set(_ort_int8(settings)))
         if ort_model is None:
             raise PrecisionError("tagger.runtime=onnx runs BERT-family models only, and this model is "
                                  "another architecture; use tagger.runtime=torch")
@@ -215,3 +217,12 @@ def _prepared(model, settings: TaggerSettings):
         return quantize_int8(model)
     device = next(model.parameters()).device
     return model if device.type == settings.device.split(":")[0] else model.to(settings.device)
+
+
+def _ort_int8(settings: TaggerSettings) -> tuple[str, ...]:
+    """The layers ONNX Runtime quantises for these settings (``precision=int8``), else none."""
+    if settings.runtime == "onnx" and settings.precision == "int8":
+        from pipeline.tagger.ort import ORT_INT8
+
+        return ORT_INT8
+    return ()

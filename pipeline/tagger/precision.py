@@ -11,6 +11,9 @@
   outliers, and the attention output) stay in float32.  Measured on dev with a model
   trained on the train split: all Linear layers int8 cost 7.3 Arg-C points, the
   feed-forward layers alone 6.9, query/key/value alone 0.4.  CPU only.
+  With ``tagger.runtime=onnx`` int8 is ONNX Runtime's instead (weights per output column,
+  so the feed-forward layers survive it): the attention output and both feed-forward
+  layers (:data:`pipeline.tagger.ort.ORT_INT8`), measured separately (``onnx_int8``).
 
 Each model carries its own measurement, ``precision.json`` beside the weights: dev F1
 (trigger, Arg-C, Arg-C+) in float32 and in each faster precision, written by
@@ -41,8 +44,9 @@ PRECISION_FILE = "precision.json"
 MAX_DROP = 1.0                          # F1 points on dev, for any of trigger, Arg-C, Arg-C+
 RESOLVED = ("fp32", "bf16", "int8")     # what a tagger runs in
 FASTER = ("bf16", "int8")               # what needs a passing measurement
-VARIANTS = (*FASTER, "onnx")            # measured in precision.json: the faster precisions, and
-                                        # ONNX Runtime in float32 (pipeline/tagger/runtime.py)
+VARIANTS = (*FASTER, "onnx", "onnx_int8")   # measured in precision.json: the faster precisions,
+                                        # ONNX Runtime in float32 (pipeline/tagger/runtime.py) and
+                                        # in int8 (tagger.precision=int8 tagger.runtime=onnx)
 _METRICS = ("trigger", "argument", "argument_attached")
 
 
@@ -193,8 +197,9 @@ def read_check(model_dir: str | Path | None) -> dict[str, dict[str, Any]]:
 # ---------------------------------------------------------------------------- resolution
 
 
-def resolve(choice: str, model_dir: str | Path, device: str) -> tuple[str, str]:
-    """The precision to run (one of ``RESOLVED``) and why, for ``precision=choice``.
+def resolve(choice: str, model_dir: str | Path, device: str, runtime: str = "torch") -> tuple[str, str]:
+    """The precision to run (one of ``RESOLVED``) and why, for ``precision=choice``
+    (int8 with ``runtime="onnx"`` is gated on its own measurement, ``onnx_int8``).
 
     Raises:
         PrecisionError: an unknown word; ``bf16`` or ``int8`` for a model with no
@@ -210,15 +215,16 @@ def resolve(choice: str, model_dir: str | Path, device: str) -> tuple[str, str]:
         if choice == "int8" and device.startswith("cuda"):
             raise PrecisionError("precision=int8 (dynamic quantisation) runs on the CPU only; "
                                  "set tagger.device=cpu, or use precision=bf16 on a GPU")
-        check = checks.get(choice)
+        entry = "onnx_int8" if choice == "int8" and runtime == "onnx" else choice
+        check = checks.get(entry)
         if check is None:
-            raise PrecisionError(f"precision={choice} needs the measured dev F1 cost of {choice} for this "
+            raise PrecisionError(f"precision={choice} needs the measured dev F1 cost of {entry} for this "
                                  f"model ({Path(model_dir) / PRECISION_FILE} has none); measure it with "
                                  f"`{how}`, or set precision=fp32")
         if "error" in check:
             raise PrecisionError(check["error"])
         if not check["accepted"]:
-            raise PrecisionError(f"{choice} costs this model up to {max(check['drop_points'].values()):.2f} "
+            raise PrecisionError(f"{entry} costs this model up to {max(check['drop_points'].values()):.2f} "
                                  f"F1 points on dev ({check['drop_points']}), more than the {MAX_DROP} "
                                  "allowed; set precision=fp32")
         return choice, f"precision={choice}"

@@ -157,7 +157,7 @@ def resolve_runtime(choice: str, model_dir: str | Path | None, device: str, prec
     """The engine to run (one of ``RUNTIMES``) and why, for ``runtime=choice``.
 
     Raises:
-        PrecisionError: ``onnx`` where it cannot run (a GPU, bf16 or int8, no
+        PrecisionError: ``onnx`` where it cannot run (a GPU, bf16, no
             onnxruntime, an architecture it does not know) or without a passing F1
             measurement; an unknown word.
     """
@@ -165,6 +165,8 @@ def resolve_runtime(choice: str, model_dir: str | Path | None, device: str, prec
         return "torch", "runtime=torch"
     if choice not in ("auto", "onnx"):
         raise PrecisionError(f"tagger.runtime={choice!r} is not one of auto, torch, onnx")
+    if precision == "int8" and choice == "auto":
+        return "torch", "runtime=auto: torch (int8 on ONNX Runtime is opt-in: tagger.runtime=onnx)"
     reason = _cannot(model_dir, device, precision)
     if reason is not None:
         if choice == "onnx":
@@ -172,11 +174,13 @@ def resolve_runtime(choice: str, model_dir: str | Path | None, device: str, prec
         return "torch", f"runtime=auto: torch ({reason})"
     from pipeline.tagger.precision import read_check, read_file
 
-    gate = read_check(model_dir).get("onnx")
+    variant = "onnx_int8" if precision == "int8" else "onnx"
+    gate = read_check(model_dir).get(variant)
     how = f"python benchmarks/batch_benchmark.py --model-dir {model_dir} --precision-check"
+    engine = "ONNX Runtime" + (" in int8" if precision == "int8" else "")
     if gate is None or "error" in gate or not gate["accepted"]:
-        why = ("has no measured dev F1 for ONNX Runtime (`" + how + "` measures it)" if gate is None else
-               gate.get("error") or f"ONNX Runtime drops its dev F1 by {gate['drop_points']}, more than allowed")
+        why = (f"has no measured dev F1 for {engine} (`{how}` measures it)" if gate is None else
+               gate.get("error") or f"{engine} drops its dev F1 by {gate['drop_points']}, more than allowed")
         if choice == "onnx":
             raise PrecisionError(f"tagger.runtime=onnx: the model {why}; use tagger.runtime=torch")
         return "torch", f"runtime=auto: torch (the model {why})"
@@ -200,8 +204,8 @@ def _cannot(model_dir: str | Path | None, device: str, precision: str) -> str | 
 
     if not device.startswith("cpu"):
         return f"it runs on the CPU here, and the tagger runs on {device}"
-    if precision != "fp32":
-        return f"it runs float32, and the tagger runs {precision}"
+    if precision not in ("fp32", "int8"):
+        return f"it runs float32 or int8, and the tagger runs {precision}"
     if not available():
         return "onnxruntime is not installed (pip install onnxruntime)"
     if model_dir is None:

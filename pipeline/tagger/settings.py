@@ -51,8 +51,8 @@ class TaggerSettings:
         for key in ("max_length", "batch_size"):
             if getattr(self, key) <= 0:
                 raise ConfigError(f"tagger.{key} must be a positive number, got {getattr(self, key)}")
-        if self.runtime == "onnx" and (self.precision != "fp32" or not self.device.startswith("cpu")):
-            raise ConfigError(f"tagger.runtime=onnx runs float32 on the CPU, not {self.precision} on "
+        if self.runtime == "onnx" and (self.precision not in ("fp32", "int8") or not self.device.startswith("cpu")):
+            raise ConfigError(f"tagger.runtime=onnx runs float32 (or int8) on the CPU, not {self.precision} on "
                               f"{self.device}; use tagger.runtime=torch")
         if self.max_length <= self.stride + 2:
             raise ConfigError(f"tagger.max_length ({self.max_length}) must exceed tagger.stride "
@@ -90,7 +90,7 @@ def resolve_settings(cfg, model_dir: str | Path | None) -> TaggerSettings:
     """
     device = resolve_device(cfg.device)
     precision, why = ("fp32", "precision=fp32") if cfg.precision == "fp32" else \
-        resolve(cfg.precision, model_dir or ".", device)
+        resolve(cfg.precision, model_dir or ".", device, getattr(cfg, "runtime", "torch"))
     runtime, how = resolve_runtime(getattr(cfg, "runtime", "torch"), model_dir, device, precision)
     log.info("%s; %s", why, how)
     return TaggerSettings(max_length=cfg.max_length, stride=cfg.stride, batch_size=cfg.batch_size,
