@@ -67,7 +67,7 @@ class TaggerConfig:
 
     max_length: int = 256      # tokens per window, special tokens included
     stride: int = 64           # tokens shared by consecutive windows
-    batch_size: int = 64       # windows per forward pass (similar lengths batched together)
+    batch_size: int = 16       # windows per forward pass (similar lengths batched together)
     linking: str = "sentence"  # sentence-aware linking of arguments to triggers, or "nearest"
     decoding: str = "viterbi"  # viterbi (valid BIO, most probable) or argmax (word by word)
     reason: str = "rules"      # REASON clauses from the rule anchored on model triggers, or "model"
