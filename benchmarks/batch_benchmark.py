@@ -102,7 +102,7 @@ def filter_passing(dump: str, model_dir: str, n: int, seed: int) -> list[str]:
 
 def run_ours(model_dir: str, dump: Path, tmp: Path, precision: str, name: str,
              runtime: str = "auto") -> dict[str, Any]:
-    out, run = tmp / f"ours-{name}-{runtime}", tmp / f"ours-{name}-{runtime}-run"
+    out, run = tmp / f"ours-{name}-{precision}-{runtime}", tmp / f"ours-{name}-{precision}-{runtime}-run"
     cmd = [sys.executable, "-c", "from pipeline.cli import predict_main; predict_main()",
            f"model_dir={model_dir}", f"input={dump}", f"output={out}", f"tagger.precision={precision}",
            f"tagger.runtime={runtime}", f"hydra.run.dir={run}"]
@@ -219,6 +219,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if p not in ("auto", "fp32", "bf16", "int8") or rt not in ("auto", "torch", "onnx"):
             ap.error(f"--also {spec!r}: give PRECISION:RUNTIME, e.g. int8:onnx")
         a.variants.append((p, rt))
+    a.variants = [v for i, v in enumerate(a.variants) if v != (a.precision, a.runtime) and v not in a.variants[:i]]
     a.model_dir = str(Path(a.model_dir).resolve())
     if a.precision_check:
         precision_check(a.model_dir, a.dev)

@@ -205,8 +205,14 @@ def test_an_architecture_onnx_does_not_run_is_refused(tiny_model_dir, tmp_path):
 
 def test_a_faster_precision_leaves_onnx_runtime(tiny_model_dir):
     tagger = Tagger.from_dir(str(tiny_model_dir), TaggerSettings(max_length=64, stride=16, runtime="onnx"))
-    int8 = tagger.with_settings(precision="int8")
-    assert int8.settings.runtime == "torch" and not isinstance(int8.model, OrtTagger)
+    bf16 = tagger.with_settings(precision="bf16")
+    assert bf16.settings.runtime == "torch" and not isinstance(bf16.model, OrtTagger)
+    int8 = tagger.with_settings(precision="int8")                 # stays on ONNX Runtime, its int8
+    from pipeline.tagger.ort import ORT_INT8
+
+    assert int8.settings.runtime == "onnx" and int8.model.int8 == frozenset(ORT_INT8)
+    assert int8.with_settings(threads=1).model is not int8.model
+    assert not isinstance(int8.with_settings(runtime="torch").model, OrtTagger)
     from pipeline.errors import ConfigError
 
     with pytest.raises(ConfigError, match="on the CPU, not bf16"):
@@ -242,7 +248,7 @@ def test_int8_on_onnx_runtime_is_its_own_measured_opt_in(tmp_path, tiny_model_di
     assert "drop_points" in check["onnx_int8"] or "error" in check["onnx_int8"]   # training measured it
     d = _model_with(tmp_path, tiny_model_dir, PASS)
     measured = json.loads((d / PRECISION_FILE).read_text())
-    measured["onnx_int8"] = PASS
+    measured["onnx_int8"] = {**PASS, "layers": list(ORT_INT8)}
     measured["int8"] = {**PASS, "accepted": False, "drop_points": {"trigger": 5.0}}   # PyTorch's int8 fails
     (d / PRECISION_FILE).write_text(json.dumps(measured))
     tagger = Tagger.from_pretrained(str(d), precision="int8", runtime="onnx", max_length=64, stride=16)
@@ -253,7 +259,25 @@ def test_int8_on_onnx_runtime_is_its_own_measured_opt_in(tmp_path, tiny_model_di
         Tagger.from_pretrained(str(d), precision="int8", runtime="torch")
     docs = _docs()
     assert len(tagger.predict(docs)) == len(docs)
-    measured["onnx_int8"] = {**PASS, "accepted": False, "drop_points": {"trigger": 2.5}}
+    measured["onnx_int8"] = {**PASS, "accepted": False, "drop_points": {"trigger": 2.5}, "layers": list(ORT_INT8)}
     (d / PRECISION_FILE).write_text(json.dumps(measured))
     with pytest.raises(PrecisionError, match="onnx_int8 costs this model up to 2.50"):
         Tagger.from_pretrained(str(d), precision="int8", runtime="onnx")
+    measured["onnx_int8"] = {**PASS, "layers": ["qkv"]}          # measured by a version quantising others
+    (d / PRECISION_FILE).write_text(json.dumps(measured))
+    with pytest.raises(PrecisionError, match="with other layers"):
+        Tagger.from_pretrained(str(d), precision="int8", runtime="onnx")
+
+
+def test_a_run_in_onnx_int8_does_not_resume_one_in_pytorch_int8():
+    from types import SimpleNamespace
+
+    from pipeline.batch.settings import run_settings
+    from pipeline.config import PredictConfig
+
+    cfg = PredictConfig(input="nowhere.jsonl", model_dir="nowhere")
+    settings = {rt: SimpleNamespace(max_length=256, stride=64, linking="sentence", decoding="viterbi",
+                                    reason="rules", consistency=True, precision="int8", runtime=rt)
+                for rt in ("torch", "onnx")}
+    a, b = (run_settings(cfg, "jsonl", settings[rt]) for rt in ("torch", "onnx"))
+    assert a != b and b["int8_engine"] == "onnx" and "int8_engine" not in a

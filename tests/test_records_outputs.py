@@ -82,3 +82,21 @@ def test_timeline_is_yearly_over_long_spans_and_monthly_over_short_ones():
     short = [r for r in make_records() if r["date"] >= "2022"]
     periods, series = timeline_counts(short)
     assert periods == ["2022-03", "2022-04"] and series["POL"] == [1, 0]
+
+
+def test_parquet_holds_the_same_table_as_the_rows_and_an_empty_one_keeps_its_types(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipeline.records.outputs import _write_parquet, flat_row
+
+    rows = [flat_row(r) for r in make_records()]
+    rows[0] = {**rows[0], "reason_texts": "expulsó ‘Ünïcode’ \"quoted\"\n", "retaliation": True, "count": 2**40}
+    _write_parquet(rows, tmp_path / "a.parquet")
+    got = pq.read_table(tmp_path / "a.parquet")
+    assert got.column_names == list(COLUMNS)
+    assert got.to_pylist() == [{c: r.get(c) for c in COLUMNS} for r in rows]
+    _write_parquet([], tmp_path / "empty.parquet")
+    empty = pq.read_table(tmp_path / "empty.parquet")
+    assert empty.num_rows == 0 and empty.schema.field("count").type == pa.int64()
+    assert empty.schema.field("retaliation").type == pa.bool_()

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -90,7 +91,17 @@ def _write_parquet(rows: Sequence[dict[str, Any]], path: Path) -> None:
     types = {c: pa.int64() if c in _INT_COLUMNS else pa.bool_() if c == "retaliation" else pa.string()
              for c in COLUMNS}
     schema = pa.schema([(c, types[c]) for c in COLUMNS])
-    table = pa.Table.from_pylist([{c: r.get(c) for c in COLUMNS} for r in rows], schema=schema)
+    # Through Arrow's own JSON reader rather than Table.from_pylist, which imports pandas
+    # (0.3-0.6 s of a run that tags a few hundred documents); the same table either way.
+    lines = [json.dumps({c: r.get(c) for c in COLUMNS}).encode("utf-8") + b"\n" for r in rows]
+    if not lines:
+        table = schema.empty_table()
+    else:
+        import pyarrow.json as pj
+
+        block = min(max(1 << 20, max(map(len, lines)) + 1), 2**31 - 1)   # a block holds whole lines
+        table = pj.read_json(io.BytesIO(b"".join(lines)), read_options=pj.ReadOptions(block_size=block),
+                             parse_options=pj.ParseOptions(explicit_schema=schema))
     pq.write_table(table, path)
 
 

@@ -148,9 +148,9 @@ class Tagger:
 
     def with_settings(self, **changes) -> "Tagger":
         """The same model with some settings changed (``tagger.with_settings(reason="model")``).
-        A precision other than fp32 runs on PyTorch unless ``runtime="onnx"`` is given too
-        (ONNX Runtime runs float32, and int8 only when asked for by name)."""
-        if changes.get("precision", "fp32") != "fp32" and "runtime" not in changes:
+        bf16 runs on PyTorch (ONNX Runtime runs float32 and int8); int8 keeps the engine, so
+        on ONNX Runtime it is ONNX Runtime's int8 (``pipeline.tagger.ort.ORT_INT8``)."""
+        if changes.get("precision") == "bf16" and "runtime" not in changes:
             changes["runtime"] = "torch"
         settings = replace(self.settings, **changes)
         same_numerics = (settings.precision, settings.device) == (self.settings.precision, self.settings.device)
@@ -205,7 +205,7 @@ def _prepared(model, settings: TaggerSettings):
     the device."""
     if settings.runtime == "onnx":
         if getattr(model, "runtime", "torch") == "onnx":
-            return model.with_int8(_ort_int8(settings))
+            return model.with_int8(_ort_int8(settings), settings.threads)
         from pipeline.tagger.ort import OrtTagger
 
         ort_model = OrtTagger.from_torch(model, threads=settings.threads, int8=set(_ort_int8(settings)))

@@ -308,9 +308,14 @@ class OrtTagger:
                                       vocab_size=config["vocab_size"], num_labels=len(config["id2label"]),
                                       id2label={int(k): v for k, v in config["id2label"].items()})
 
-    def with_int8(self, int8: frozenset[str] | set[str]) -> "OrtTagger":
-        """This network with ``int8`` layers quantised (none: float32)."""
-        return self if frozenset(int8) == self.int8 else OrtTagger(*self._source, int8=int8)
+    def with_int8(self, int8: frozenset[str] | set[str], threads: int | None = None) -> "OrtTagger":
+        """This network with ``int8`` layers quantised (none: float32), on ``threads``
+        (default: as now)."""
+        config, weights, now = self._source
+        threads = now if threads is None else threads
+        if frozenset(int8) == self.int8 and threads == now:
+            return self
+        return OrtTagger(config, weights, threads, int8=int8)
 
     def probs(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Label probabilities (B, T, labels) for int64 ``ids`` and ``mask`` (B, T)."""

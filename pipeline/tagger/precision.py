@@ -135,13 +135,28 @@ def measure(score: Callable[[str], dict[str, Any]], precisions: Sequence[str] = 
         except PrecisionError as e:           # int8 / onnx for an encoder whose layers they do not know
             check[p] = {"accepted": False, "error": str(e)}
             continue
+        except Exception as e:                # ONNX Runtime refusing the graph (e.g. an old onnxruntime)
+            if not p.startswith("onnx"):
+                raise
+            check[p] = {"accepted": False, "error": f"ONNX Runtime could not run the model: {e}"}
+            continue
         drop = {k: round(fp32[k] - f1[k], 2) for k in _METRICS}
         check[p] = {"f1": f1, "drop_points": drop, "accepted": all(v <= MAX_DROP for v in drop.values())}
         if p == "int8":
             # What was quantised.  An entry without it was measured with every Linear layer
             # in int8, a superset of these, so its verdict stays on the safe side.
             check[p]["layers"] = list(INT8_LAYERS)
+        if p == "onnx_int8":
+            from pipeline.tagger.ort import ORT_INT8
+
+            check[p]["layers"] = list(ORT_INT8)
     return check
+
+
+def _ort_int8_layers() -> list[str]:
+    from pipeline.tagger.ort import ORT_INT8
+
+    return list(ORT_INT8)
 
 
 def _f1(scores: dict[str, Any]) -> dict[str, float]:
@@ -183,6 +198,12 @@ def read_check(model_dir: str | Path | None) -> dict[str, dict[str, Any]]:
         for p, e in entries.items():
             if "error" in e:
                 out[p] = {"accepted": False, "error": str(e["error"])}
+            elif p == "onnx_int8" and e.get("layers") != _ort_int8_layers():
+                out[p] = {"accepted": False, "error": (
+                    f"{path} measured ONNX Runtime's int8 with other layers ({e.get('layers')}) than this "
+                    f"version quantises ({_ort_int8_layers()}); measure it again with `python "
+                    f"benchmarks/batch_benchmark.py --model-dir {Path(model_dir)} --precision-check`, "
+                    f"or set precision=fp32")}
             else:
                 out[p] = {"drop_points": {str(k): float(v) for k, v in e["drop_points"].items()},
                           "accepted": bool(e["accepted"])}
