@@ -147,10 +147,16 @@ def measure(score: Callable[[str], dict[str, Any]], precisions: Sequence[str] = 
             # in int8, a superset of these, so its verdict stays on the safe side.
             check[p]["layers"] = list(INT8_LAYERS)
         if p == "onnx_int8":
-            from pipeline.tagger.ort import ORT_INT8
-
-            check[p]["layers"] = list(ORT_INT8)
+            check[p]["layers"] = _ort_int8_layers()
     return check
+
+
+def gate_entry(precision: str, runtime: str) -> str:
+    """The ``precision.json`` entry that gates ``precision`` on ``runtime``: ``onnx`` for
+    float32 and ``onnx_int8`` for int8 on ONNX Runtime, else the precision's own."""
+    if runtime == "onnx" and precision in ("fp32", "int8"):
+        return "onnx_int8" if precision == "int8" else "onnx"
+    return precision
 
 
 def _ort_int8_layers() -> list[str]:
@@ -236,7 +242,7 @@ def resolve(choice: str, model_dir: str | Path, device: str, runtime: str = "tor
         if choice == "int8" and device.startswith("cuda"):
             raise PrecisionError("precision=int8 (dynamic quantisation) runs on the CPU only; "
                                  "set tagger.device=cpu, or use precision=bf16 on a GPU")
-        entry = "onnx_int8" if choice == "int8" and runtime == "onnx" else choice
+        entry = gate_entry(choice, runtime)
         check = checks.get(entry)
         if check is None:
             raise PrecisionError(f"precision={choice} needs the measured dev F1 cost of {entry} for this "

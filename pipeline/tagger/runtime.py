@@ -172,10 +172,9 @@ def resolve_runtime(choice: str, model_dir: str | Path | None, device: str, prec
         if choice == "onnx":
             raise PrecisionError(f"tagger.runtime=onnx: {reason}; use tagger.runtime=torch")
         return "torch", f"runtime=auto: torch ({reason})"
-    from pipeline.tagger.precision import read_check, read_file
+    from pipeline.tagger.precision import gate_entry, read_check, read_file
 
-    variant = "onnx_int8" if precision == "int8" else "onnx"
-    gate = read_check(model_dir).get(variant)
+    gate = read_check(model_dir).get(gate_entry(precision, "onnx"))
     how = f"python benchmarks/batch_benchmark.py --model-dir {model_dir} --precision-check"
     engine = "ONNX Runtime" + (" in int8" if precision == "int8" else "")
     if gate is None or "error" in gate or not gate["accepted"]:
