@@ -18,7 +18,11 @@ Entity Recognition" (mention replacement helps most with small training sets):
   ``orders X to leave`` (trigger *orders*), ``declares X persona non grata`` (trigger
   *persona non grata*), ``announces the expulsion of X`` (trigger *expulsion*),
   ``is expelling X`` (trigger *expelling*), or ``gives X 72 hours to leave`` (trigger
-  *gives*, a DEADLINE span added), in the tense of the original.
+  *gives*, a DEADLINE span added), in the tense of the original;
+- **deadlines**: a clause stating by when the expelled must leave is appended to the
+  sentence of a trigger without a DEADLINE ("; they must leave by October 31", "and
+  ordered them to leave within 72 hours", "giving them until March 10 to leave"), the
+  DEADLINE linked to that trigger and no trigger on "ordered" / "gave" / "told".
 
 Every rewrite is an edit of the text; spans before, after and around an edit move with
 it, a span an edit replaces becomes the new text, and the result is validated against
@@ -355,6 +359,57 @@ def trigger_edits(doc: Document, rng) -> list[Edit]:
     return [first] + ([second] if second else [])
 
 
+# --------------------------------------------------------------------------- deadlines
+
+# Clauses that state by when the expelled must leave, appended to the trigger's sentence:
+# the DEADLINE is the braced part; "ordered them", "gave them", "told them" after the
+# expulsion are its terms, not a second trigger (ANNOTATION.md: "gives him until March
+# 29 to leave" adds a DEADLINE to the event, not a trigger).
+_DEADLINE_CLAUSES = [
+    "; they must leave by {date}", "; they must leave the country by {date}",
+    " and ordered them to leave the country by {date}", " and ordered them to leave within {span}",
+    " and gave them {span} to leave", " and gave them until {date} to leave",
+    ", giving them {span} to leave the country", ", giving them until {date} to leave",
+    " and told them to leave within {span}", "; they have {span} to leave",
+    "; they have until {date} to leave", ". They must leave by {date}",
+    ". They have {span} to leave the country", "; the deadline to leave is {date}",
+]
+_DEADLINE_DATES = ["October 31", "March 10", "February 7", "June 1", "August 15", "December 5",
+                   "Saturday", "Friday", "Monday", "the end of the month", "the end of the week",
+                   "31 October", "10 March", "April 20", "September 30", "January 15"]
+_DEADLINE_SPANS = ["72 hours", "48 hours", "24 hours", "seven days", "a week", "five days",
+                   "two weeks", "10 days", "three days", "30 days", "one month", "a month"]
+
+
+def deadline_edits(doc: Document, rng) -> list[Edit]:
+    """Append a deadline clause to the sentence of one trigger that has no DEADLINE, with
+    the DEADLINE span linked to that trigger; TIME spans are left as they are."""
+    from pipeline.linking import sentence_bounds
+
+    spans = doc.spans()
+    candidates = [ev for ev in doc.events if not any(a.label == "DEADLINE" for a in ev.arguments)]
+    if not candidates:
+        return []
+    ev = rng.choice(candidates)
+    for lo, hi in sentence_bounds(doc.text):
+        if lo <= ev.trigger.start < hi:
+            break
+    body = doc.text[lo:hi].rstrip()
+    if not body.endswith("."):
+        return []
+    at = lo + len(body) - 1                                   # before the sentence's full stop
+    if at < ev.trigger.end or any(s.start < at < s.end for s in spans):
+        return []
+    passive = re.search(r"\b(?:is|are|was|were|been|being)\s+(?:\w+\s+)?$", doc.text[max(0, ev.trigger.start - 20):ev.trigger.start])
+    # "... is expelled and gave them": only the clauses with a subject of their own fit a passive.
+    clause = rng.choice([c for c in _DEADLINE_CLAUSES if c[0] in ";."] if passive else _DEADLINE_CLAUSES)
+    slot = "{date}" if "{date}" in clause else "{span}"
+    value = rng.choice(_DEADLINE_DATES if slot == "{date}" else _DEADLINE_SPANS)
+    k = clause.index(slot)
+    new = clause.replace(slot, value)
+    return [Edit(at, at, new, add=[("DEADLINE", k, k + len(value))], attach=ev.trigger.key)]
+
+
 # ----------------------------------------------------------------------------- augmenter
 
 
@@ -368,7 +423,8 @@ class Augmenter:
 
     def __init__(self, cfg):
         self.cfg = cfg
-        self.made: dict[str, int] = {"countries": 0, "counts": 0, "dates": 0, "triggers": 0, "dropped": 0}
+        self.made: dict[str, int] = {"countries": 0, "counts": 0, "dates": 0, "triggers": 0,
+                                     "deadlines": 0, "dropped": 0}
 
     def __call__(self, doc: Document, rng) -> Document | None:
         if not doc.events:
@@ -376,6 +432,7 @@ class Augmenter:
         out = doc
         # Triggers first (they move spans), then the word swaps on the result.
         for name, chance, make in (("triggers", self.cfg.triggers, trigger_edits),
+                                   ("deadlines", self.cfg.deadlines, deadline_edits),
                                    ("countries", self.cfg.countries, country_edits),
                                    ("counts", self.cfg.counts, count_edits),
                                    ("dates", self.cfg.dates, date_edits)):

@@ -74,6 +74,25 @@ def problems(named: dict[str, list[Document]], train: list[str], dev: list[str])
     return out
 
 
+def read_checked(path: str, fmt: str | None = None) -> tuple[list[Document], list[CorpusError]]:
+    """The documents of a corpus file and every problem found in it: line by line for
+    events JSONL (all problems of the file), the first problem for the other formats.
+
+    Raises:
+        CorpusError: an unknown format.
+        OSError: the file cannot be opened.
+    """
+    from pipeline.formats import guess_format
+    from pipeline.formats.jsonl import check_events_jsonl
+
+    if (fmt or guess_format(path)) == "events":
+        return check_events_jsonl(path)
+    try:
+        return read_corpus(path, fmt), []
+    except CorpusError as e:
+        return [], [e]
+
+
 def _print_stats(name: str, s: dict[str, Any]) -> None:
     print(f"== {name}")
     print(f"  documents {s['documents']}  with events {s['with_events']}  negatives {s['negatives']}"
@@ -93,6 +112,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--dev", nargs="*", default=[], help="files of the dev split")
     ap.add_argument("--format", default=None, help="force a format (events, inline, conll, doccano, labelstudio)")
     ap.add_argument("--json", default=None, help="also write the statistics to this JSON file")
+    ap.add_argument("--max-errors", type=int, default=20, help="problems shown per file (all are counted)")
     args = ap.parse_args(argv)
     paths = [*args.files, *args.train, *args.dev]
     if not paths:
@@ -101,10 +121,18 @@ def main(argv: list[str]) -> int:
     errors = 0
     for p in dict.fromkeys(paths):
         try:
-            named[p] = read_corpus(p, args.format)
+            docs, found = read_checked(p, args.format)
         except (CorpusError, OSError, UnicodeDecodeError) as e:
             print(f"error: {e}", file=sys.stderr)
             errors += 1
+            continue
+        for e in found[:args.max_errors]:
+            print(f"error: {e}", file=sys.stderr)
+        if len(found) > args.max_errors:
+            print(f"error: ... and {len(found) - args.max_errors} more problem(s) in {p} "
+                  f"({len(found)} in all; --max-errors N shows more)", file=sys.stderr)
+        errors += len(found)
+        named[p] = docs
     report: dict[str, Any] = {}
     for p, docs in named.items():
         report[p] = corpus_stats(docs)

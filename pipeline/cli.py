@@ -30,10 +30,62 @@ def _quote_text(args: list[str]) -> list[str]:
     return out
 
 
+ABOUT = {
+    "train": ("fine-tune the tagger on the gold data and train the document filter",
+              ["expel-train", "expel-train trainer.epochs=3 trainer.seed=7", "expel-train data=heldout",
+               "expel-train experiment=crossval"]),
+    "evaluate": ("score a model on a gold file and write report.md / report.html",
+                 ["expel-evaluate", "expel-evaluate model_dir=models/expel-minilm gold=data/gold/dev.jsonl"]),
+    "predict": ("tag a news dump (or one text=) and write predictions and event records",
+                ['expel-predict text="Poland expels 45 Russian diplomats." date=2023-03-01',
+                 "expel-predict input=news.jsonl.gz text_field=body date_field=published",
+                 "expel-predict input=news.jsonl.gz overwrite=true"]),
+    "annotate": ("pick documents of a dump for a person to correct, pre-annotated by the model",
+                 ["expel-annotate input=news.jsonl n=100 output=outputs/annotate/round1"]),
+}
+
+
+def stage_help(stage: str) -> str:
+    """What ``expel-<stage> --help`` prints: what the stage does, its settings with their
+    defaults, its config groups and examples (Hydra's own help lists every group of
+    configs/, training's included, whatever the stage)."""
+    from omegaconf import OmegaConf
+
+    from pipeline.config import GROUPS, compose_raw
+
+    cfg = OmegaConf.to_container(compose_raw(stage), resolve=False)
+    cfg.pop("hydra", None)
+
+    def flat(d, prefix=""):
+        for k, v in d.items():
+            if isinstance(v, dict):
+                yield from flat(v, f"{prefix}{k}.")
+            else:
+                yield f"{prefix}{k}", v
+
+    what, examples = ABOUT[stage]
+    width = max(len(k) for k, _ in flat(cfg))
+    lines = [f"expel-{stage}: {what}.", "", f"Usage: expel-{stage} [key=value ...]", "",
+             "Settings (key=value; the defaults shown):"]
+    shown = {None: "null", True: "true", False: "false"}
+    lines += [f"  {k:<{width}}  {shown.get(v, v) if isinstance(v, (bool, type(None))) else v}"
+              for k, v in flat(cfg)]
+    groups = [g for g in GROUPS[stage] if g != "experiment"]
+    lines += ["", "Config groups (configs/<group>/<option>.yaml): " + ", ".join(groups)]
+    if "experiment" in GROUPS[stage]:
+        lines.append("Experiments: experiment=tiny | crossval | seeds | learning_curve")
+    lines += ["", "Examples:"] + [f"  {e}" for e in examples]
+    lines += ["", "Hydra's own options: --hydra-help; the resolved config without running: --cfg job"]
+    return "\n".join(lines)
+
+
 def _run(stage: str) -> None:
     import hydra
     from pipeline.config import check_overrides, register_configs, to_typed
 
+    if any(a in ("--help", "-h") for a in sys.argv[1:]):
+        print(stage_help(stage))
+        raise SystemExit(0)
     sys.argv[1:] = _quote_text(sys.argv[1:])
     problem = check_overrides(stage, sys.argv[1:])
     if problem:
@@ -100,7 +152,11 @@ def _evaluate(cfg, run_dir: Path) -> None:
     if seen:
         print(f"IN-SAMPLE: {seen} of these {n} documents were in the model's training data; the figures "
               "say how well it fits them, not how it does on new text (see the report)")
-    print(f"Report: {res['report']}\nMetrics: {res['metrics_path']}")
+    fields = {k: v for k, v in res["metrics"].get("fields", {}).items() if v.get("n")}
+    if fields:
+        print("Record fields on the events whose trigger was found (agree / gold events that state it): "
+              + ", ".join(f"{k} {v['agree']}/{v['n']}" for k, v in fields.items()))
+    print(f"Report: {res['report_html']} (and {Path(res['report']).name} beside it)\nMetrics: {res['metrics_path']}")
 
 
 def _predict(cfg, run_dir: Path) -> None:

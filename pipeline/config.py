@@ -94,6 +94,7 @@ class AugmentConfig:
     counts: float = 0.5        # another number of expelled people (plural stays plural)
     dates: float = 0.5         # other months, days and hour counts in TIME and DEADLINE
     triggers: float = 0.5      # expels <-> orders ... to leave <-> declares ... persona non grata ...
+    deadlines: float = 0.3     # append "; they must leave by October 31" and the like, DEADLINE linked
 
 
 @dataclass
@@ -127,11 +128,13 @@ class PredictConfig:
     text: Optional[str] = None
     date: Optional[str] = None           # with text: the day it was written (resolves "Monday", "by Friday")
     input: str = "data/sample/cep-sample.jsonl"
-    output: str = "outputs/predictions/cep-sample"
+    output: Optional[str] = None         # null: outputs/predictions/<the input's name>
+    overwrite: bool = False              # true: start over in an output folder that holds a run
     input_format: Optional[str] = None   # jsonl, jsonl.gz, csv, parquet, txt-dir; null = from name
     output_format: str = "jsonl"         # jsonl or parquet shards
     id_field: str = "id"
     text_field: str = "text"
+    date_field: Optional[str] = "date"   # the publication date (ISO, ISO datetime, RFC 2822); null: none
     tagger: TaggerConfig = field(default_factory=TaggerConfig)
     chunk_size: int = 1000               # documents per output shard (the unit of resumption)
     queue_docs: int = 512                # filter-passing documents gathered across shards per tagger call
@@ -152,6 +155,7 @@ class AnnotateConfig:
     input_format: Optional[str] = None
     id_field: str = "id"
     text_field: str = "text"
+    date_field: Optional[str] = "date"
     max_chars: int = 1_000_000
     output: str = "outputs/annotate/cep-sample"
     n: int = 40                          # documents to pick
@@ -192,6 +196,43 @@ def schema_keys(schema: Any, prefix: str = "") -> list[str]:
         else:
             keys.append(key)
     return keys
+
+
+def schema_fields(schema: Any, prefix: str = "") -> dict[str, tuple[str, Any]]:
+    """Dotted key -> (its annotation as written, its default), for :func:`check_overrides`."""
+    out: dict[str, tuple[str, Any]] = {}
+    for f in fields(schema):
+        default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+        if is_dataclass(default):
+            out.update(schema_fields(type(default), prefix + f.name + "."))
+        else:
+            out[prefix + f.name] = (str(f.type), default)
+    return out
+
+
+_KINDS = {"int": ("a whole number", r"[-+]?\d+"), "float": ("a number", r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"),
+          "bool": ("true or false", r"(?i:true|false)")}
+
+
+def _type_problem(key: str, value: str, annotation: str, default: Any) -> str | None:
+    """One line when an override's value cannot be its key's type (Hydra's own message
+    is several lines of traceback-like text)."""
+    import re
+
+    optional = annotation.startswith("Optional[")
+    base = annotation[len("Optional["):-1] if optional else annotation
+    if base not in _KINDS or (optional and value.lower() in ("null", "none", "~")):
+        return None
+    if re.search(r"[,()$\[\]]", value):
+        return None                  # a sweep (1,2,3 or range(...)) or an interpolation: Hydra's
+    what, pattern = _KINDS[base]
+    if re.fullmatch(pattern, value.strip()):
+        return None
+    example = default if default is not None else {"int": 16, "float": 0.5, "bool": "true"}[base]
+    example = str(example).lower() if isinstance(example, bool) else example
+    example = int(example) if isinstance(example, float) and example.is_integer() else example
+    return (f"{key}={value!r} is not {what}: {key} takes {what}" + (" or null" if optional else "")
+            + f", e.g. {key}={example}")
 
 
 SCHEMAS = {"train": TrainConfig, "evaluate": EvaluateConfig, "predict": PredictConfig,
@@ -285,15 +326,20 @@ def check_overrides(stage: str, overrides: list[str]) -> str | None:
     to Hydra.  Appending keys (``+key=``) is refused too: schemas are closed.
     """
     keys = schema_keys(SCHEMAS[stage])
+    types = schema_fields(SCHEMAS[stage])
     groups = GROUPS.get(stage, ())
     for ov in overrides:
         if ov.startswith("-") or "=" not in ov:
             continue
-        key = ov.split("=", 1)[0].lstrip("+~")
+        key, value = ov.split("=", 1)
+        key = key.lstrip("+~")
         if key.startswith("hydra.") or key in groups or key.split("/")[0] in groups:
             continue
         if key not in keys:
             return _unknown_key(stage, key, keys) + f" Valid keys: {', '.join(keys)}"
+        problem = _type_problem(key, value, *types[key])
+        if problem:
+            return problem
     return None
 
 

@@ -11,7 +11,18 @@ Two patterns in the tagger's output are likely errors:
   the trigger in its sentence, else the nearest after it, else the nearest;
 - **an EXPELLER of the same country as the EXPELLED** ("Poland expels Polish diplomats"):
   a state does not expel its own envoys, so that EXPELLER is dropped (unless it is the
-  only clue and names an organisation).
+  only clue and names an organisation);
+- **a deadline tagged as a time** ("they must leave by [October 31]", "has until [March
+  29] to leave", "within [72 hours]", "[seven days] to leave"): by the annotation guide
+  a date by which the expelled must be gone is a DEADLINE, so a TIME span in that
+  position becomes one (and its date is then resolved forward from the document's date,
+  never back);
+- **one act tagged as two** ("expelled four diplomats and [ordered] them to leave by
+  March 10", "declared him persona non grata and [gave] him 72 hours"): a follow-up
+  verb (ordered, gave, told, asked) joined by "and" to an earlier trigger of its
+  sentence, with no EXPELLED of its own, adds its arguments (the DEADLINE) to the
+  earlier event instead of making a second one (the guide: "gives him until March 29
+  to leave" adds a DEADLINE to the event, not a trigger).
 
 Countries are resolved with :mod:`pipeline.records.countries`, as event records do.
 
@@ -80,8 +91,78 @@ def _subject(text: str, groups: list[list[Span]], trigger: Span, sentence: tuple
     return min(groups, key=lambda g: min(abs(g[0].start - trigger.end), abs(trigger.start - g[-1].end)))
 
 
+# "must leave (their posts) by", "has until", "within", "no later than": what follows is a deadline.
+_DEADLINE_BEFORE = re.compile(
+    r"(?:\b(?:leave|depart|exit|quit|vacate|go)\b(?:\s+[^\s.;!?]+){0,6}?\s+"
+    r"(?:by|before|until|till|within|in|no later than)"
+    r"|\b(?:within|until|till|no later than)|\bdeadline(?:\s+to\s+leave)?\s+(?:of|is|was))\s+$", re.IGNORECASE)
+# "[72 hours] to leave", "[a week] in which to leave"
+_DEADLINE_AFTER = re.compile(r"^\s+(?:in which\s+)?to\s+(?:leave|depart|exit|quit|vacate|pack)\b", re.IGNORECASE)
+# Verbs that, right after an expulsion of the same people, state its terms, not a new act.
+_FOLLOW_UP = {"order", "orders", "ordered", "ordering", "give", "gives", "gave", "given", "giving",
+              "tell", "tells", "told", "telling", "ask", "asks", "asked", "asking"}
+_JOINED = re.compile(r"^[^.;!?]*?(?:\band\b|,)[^.;!?]*$", re.IGNORECASE)
+
+
+def is_deadline_context(text: str, span: Span) -> bool:
+    """True when ``span`` sits where the guide puts a DEADLINE: after "leave ... by",
+    "until", "within", "no later than", or before "to leave".
+
+    Example:
+        >>> t = "They must leave their posts by October 31."
+        >>> is_deadline_context(t, Span("TIME", 31, 41, "October 31"))
+        True
+    """
+    sentence_start = max(text.rfind(c, 0, span.start) for c in ".;!?\n")
+    before = text[max(sentence_start + 1, span.start - 80):span.start]
+    return bool(_DEADLINE_BEFORE.search(before) or _DEADLINE_AFTER.match(text[span.end:span.end + 30]))
+
+
+def deadline_roles(text: str, events: Sequence[Event]) -> list[Event]:
+    """Copies of ``events`` whose TIME spans in a deadline position are DEADLINE spans."""
+    out = []
+    for ev in events:
+        args = [Span("DEADLINE", a.start, a.end, a.text, a.score)
+                if a.label == "TIME" and is_deadline_context(text, a) else a for a in ev.arguments]
+        out.append(Event(ev.trigger, args, dict(ev.extra)))
+    return out
+
+
+def merge_follow_ups(text: str, events: Sequence[Event]) -> list[Event]:
+    """Fold "... and ordered them to leave by March 10" into the expulsion before it.
+
+    An event whose trigger is a follow-up verb (ordered, gave, told, asked), which has no
+    EXPELLED span of its own (its object is a pronoun, or the passive subject it shares)
+    and which is joined by "and" or a comma to an earlier trigger of the same sentence,
+    is one act with that trigger: its arguments other than a second EXPELLER go to the
+    earlier event and it is dropped.
+    """
+    ordered = sorted(events, key=lambda e: e.trigger.start)
+    bounds = sentence_bounds(text)
+    starts = [b[0] for b in bounds]
+
+    def sentence(pos: int) -> int:
+        return max(bisect.bisect_right(starts, pos) - 1, 0)
+
+    out: list[Event] = []
+    for ev in ordered:
+        host = out[-1] if out else None
+        if (host is not None and ev.trigger.text.lower() in _FOLLOW_UP
+                and not any(a.label == "EXPELLED" for a in ev.arguments)
+                and host.trigger.end <= ev.trigger.start
+                and sentence(host.trigger.start) == sentence(ev.trigger.start)
+                and _JOINED.match(text[host.trigger.end:ev.trigger.start])):
+            have = {a.key for a in host.arguments}
+            has_expeller = any(a.label == "EXPELLER" for a in host.arguments)
+            host.arguments.extend(a for a in ev.arguments if a.key not in have
+                                  and not (a.label == "EXPELLER" and has_expeller))
+            continue
+        out.append(Event(ev.trigger, list(ev.arguments), dict(ev.extra)))
+    return out
+
+
 def consistent_events(text: str, events: Sequence[Event]) -> list[Event]:
-    """Copies of ``events`` with the two likely errors above mended."""
+    """Copies of ``events`` with the likely errors above mended."""
     from pipeline.records.countries import country_code, expelled_country, is_organisation
 
     bounds = sentence_bounds(text)
@@ -100,4 +181,4 @@ def consistent_events(text: str, events: Sequence[Event]) -> list[Event]:
             args = [a for a in args if a.label != "EXPELLER" or (code := country_code(a.text)) is None
                     or code not in expelled or is_organisation(code)]
         out.append(Event(ev.trigger, args, dict(ev.extra)))
-    return out
+    return deadline_roles(text, merge_follow_ups(text, out))

@@ -27,7 +27,7 @@ from typing import Any, Sequence
 
 from pipeline.errors import MissingFileError
 from pipeline.schema import ROLES, Document
-from pipeline.scoring import lookup, recall_by_trigger_form, score_documents
+from pipeline.scoring import field_agreement, lookup, recall_by_trigger_form, score_documents
 
 MAIN = {"Tri-C": ("trigger", "f1"), "Arg-C": ("argument", "f1"), "Arg-C+": ("argument_attached", "f1")}
 ROLE_ROWS = {f"{r} (Arg-C)": ("per_role", r, "f1") for r in ROLES}
@@ -148,6 +148,7 @@ def summarise(runs: Sequence[FoldRun]) -> dict[str, Any]:
                          for k in ("trigger", "argument", "argument_attached")}
     out["role_recall"] = {r: scores["per_role"][r]["recall"] for r in ROLES}
     out["trigger_forms"] = recall_by_trigger_form(gold, pred, min_count=1)
+    out["fields"] = field_agreement(gold, pred)
     out["curves"] = _curves(folds)
     return out
 
@@ -226,6 +227,17 @@ def render_markdown(summary: dict[str, Any], runs: Sequence[FoldRun]) -> str:
     if rare:
         lines += ["", "Rarer forms (first recipe, found / gold): " + ", ".join(
             f"{f} {v['found']}/{v['gold']}" for f, v in rare.items()) + "."]
+    names = list(first.get("fields", {}))
+    if names:
+        lines += ["", "## Event record fields (pooled; on gold events whose trigger was found)", "",
+                  "Agreement of the field in the record built from the predicted spans with the one built "
+                  "from the gold spans (agree / gold events that state it).", "",
+                  "| recipe | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        for name, s in summary.items():
+            f = s.get("fields", {})
+            lines.append(f"| `{name}` | " + " | ".join(
+                f"{f[k]['accuracy']:.3f} ({f[k]['agree']}/{f[k]['n']})" if f.get(k, {}).get("n") else "-"
+                for k in names) + " |")
     lines += ["", "## Held-out F1 after each epoch (mean over folds)", "",
               "![curves](crossval_curves.png)", ""]
     for name, s in summary.items():

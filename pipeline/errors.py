@@ -83,3 +83,26 @@ def closest(name: str, choices: Iterable[str]) -> str:
     """
     match = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
     return f" Did you mean {match[0]!r}?" if match else ""
+
+
+_JSON_HINTS = {
+    "Invalid control character": "a raw tab, line break or other control character inside a string; "
+                                 "write it escaped (\\t, \\n, \\u0001)",
+    "Expecting property name enclosed in double quotes": "keys need double quotes, and an object "
+                                                         "may not end with a comma",
+    "Expecting value": "a value is missing or is not JSON (strings need double quotes; "
+                       "true, false and null are lower case)",
+    "Extra data": "more than one JSON value on the line",
+    "Unterminated string starting at": "a string is not closed",
+}
+
+
+def json_problem(e) -> str:
+    """A :class:`json.JSONDecodeError` as one readable phrase: ``Invalid control character
+    at column 63 (a raw tab ... )`` (Python's own ``msg`` ends in "at", which its message
+    completes with the position)."""
+    import re
+
+    msg = re.sub(r"\s+at$", "", e.msg)
+    hint = _JSON_HINTS.get(e.msg) or _JSON_HINTS.get(msg)
+    return f"{msg} at column {e.colno}" + (f": {hint}" if hint else "")

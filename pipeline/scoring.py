@@ -124,3 +124,45 @@ def recall_by_trigger_form(gold: Sequence[Document], pred: Sequence[Document],
             c[1] += (d.id, key.start, key.end) in found
     rows = sorted(((f, n, k) for f, (n, k) in counts.items() if n >= min_count), key=lambda x: (-x[1], x[0]))
     return {f: {"gold": n, "found": k, "recall": k / n} for f, n, k in rows}
+
+
+# Record fields compared on the events whose trigger was found (pipeline.records.normalise).
+RECORD_FIELDS = ("count", "expeller_country", "expelled_country", "time_date", "deadline_date")
+
+
+def field_agreement(gold: Sequence[Document], pred: Sequence[Document],
+                    names: Sequence[str] = RECORD_FIELDS) -> dict[str, dict[str, float | int]]:
+    """How often an event record's fields agree with gold, on the events whose trigger the
+    model found (the same span): per field, ``accuracy`` over the ``n`` gold events that
+    state it, and ``spurious``: found events that give it where gold does not.  Both
+    sides are normalised with the gold document's date.
+
+    Example:
+        >>> doc = Document("d", "Peru expels two diplomats.", meta={"date": "2021-01-01"})
+        >>> doc.events = [Event(Span("TRIGGER", 5, 11, "expels"), [Span("EXPELLED", 12, 25, "two diplomats")])]
+        >>> field_agreement([doc], [doc])["count"]
+        {'accuracy': 1.0, 'n': 1, 'agree': 1, 'spurious': 0}
+    """
+    from pipeline.records.normalise import normalise_event
+
+    out = {k: {"n": 0, "agree": 0, "spurious": 0} for k in names}
+    by_id = {d.id: d for d in pred}
+    for g in gold:
+        p = by_id.get(g.id)
+        if p is None:
+            continue
+        anchor = Document(g.id, g.text, meta={"date": g.date})
+        found = {ev.trigger.key: ev for ev in p.events}
+        for gev in g.events:
+            pev = found.get(gev.trigger.key)
+            if pev is None:
+                continue
+            gf = normalise_event(Event(gev.trigger, list(gev.arguments)), Document(g.id, g.text, g.events, anchor.meta))
+            pf = normalise_event(Event(pev.trigger, list(pev.arguments)), Document(g.id, g.text, p.events, anchor.meta))
+            for k in names:
+                if gf.get(k) is not None:
+                    out[k]["n"] += 1
+                    out[k]["agree"] += gf[k] == pf.get(k)
+                elif pf.get(k) is not None:
+                    out[k]["spurious"] += 1
+    return {k: {"accuracy": round(v["agree"] / v["n"], 4) if v["n"] else None, **v} for k, v in out.items()}

@@ -174,8 +174,31 @@ def test_other_settings_in_same_output_are_refused(model_dir, dump, tmp_path):
     with pytest.raises(PredictError, match="chunk_size: was 10, now 20"):
         predict(_cfg(model_dir, dump, out, chunk_size=20), tmp_path / "run2")
     dump.write_text(dump.read_text() + json.dumps({"id": "new", "text": "t"}) + "\n")
-    with pytest.raises(PredictError, match="input_size"):
+    with pytest.raises(PredictError, match="(?s)input_fingerprint.*overwrite=true"):
         predict(_cfg(model_dir, dump, out), tmp_path / "run3")
+
+
+def test_a_touched_input_resumes_and_overwrite_starts_over(reference, model_dir, dump, tmp_path):
+    import os
+
+    out = tmp_path / "out"
+    predict(_cfg(model_dir, dump, out), tmp_path / "run1")
+    st = dump.stat()
+    os.utime(dump, ns=(st.st_atime_ns + 10**9, st.st_mtime_ns + 10**9))       # touch: same content
+    summary = predict(_cfg(model_dir, dump, out), tmp_path / "run2")
+    assert summary["skipped_shards"] == 5 and summary["processed_this_run"] == 0
+    (out / "notes.txt").write_text("mine")                                     # not the run's: kept
+    summary = predict(_cfg(model_dir, dump, out, chunk_size=20, overwrite=True), tmp_path / "run3")
+    assert summary["skipped_shards"] == 0 and summary["processed_this_run"] == N_GOOD + 2
+    assert len(list(out.glob("part-*.jsonl"))) == 3 and (out / "notes.txt").read_text() == "mine"
+
+
+def test_the_default_output_is_named_after_the_input():
+    from pipeline.batch.settings import default_output
+
+    assert default_output("data/sample/cep-sample.jsonl") == str(Path("outputs/predictions/cep-sample"))
+    assert default_output("/x/news-2024.JSONL.GZ") == str(Path("outputs/predictions/news-2024"))
+    assert default_output("dumps/articles/") == str(Path("outputs/predictions/articles"))
 
 
 def test_missing_paths_are_named(model_dir, dump, tmp_path):

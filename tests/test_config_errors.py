@@ -79,18 +79,19 @@ def test_misspelt_key_names_the_closest_valid_key(stage, override, closest):
 
 
 @pytest.mark.parametrize("stage, override, key, expected", [
-    ("train", "trainer.epochs=abc", "trainer.epochs", "Float"),
-    ("train", "trainer.batch_size=1.5", "trainer.batch_size", "Integer"),
-    ("train", "data.max_length=null", "data.max_length", "not Optional"),
-    ("predict", "chunk_size=ten", "chunk_size", "Integer"),
-    ("predict", "filter_threshold=high", "filter_threshold", "Float"),
-    ("evaluate", "baselines=maybe", "baselines", "not a valid bool"),
+    ("train", "trainer.epochs=abc", "trainer.epochs", "takes a number, e.g. trainer.epochs=9"),
+    ("train", "trainer.batch_size=1.5", "trainer.batch_size", "takes a whole number"),
+    ("train", "data.max_length=null", "data.max_length", "takes a whole number, e.g."),
+    ("predict", "chunk_size=ten", "chunk_size", "takes a whole number, e.g. chunk_size=1000"),
+    ("predict", "filter_threshold=high", "filter_threshold", "takes a number or null"),
+    ("predict", "tagger.batch_size=abc", "tagger.batch_size", "takes a whole number, e.g. tagger.batch_size=16"),
+    ("evaluate", "baselines=maybe", "baselines", "takes true or false"),
 ])
-def test_value_of_the_wrong_type_names_key_and_type(stage, override, key, expected):
+def test_value_of_the_wrong_type_names_key_and_type_in_one_line(stage, override, key, expected):
     with pytest.raises(Exception) as e:
         compose_config(stage, [override])
     text = error_text(e.value)
-    assert key in text and expected in text, text
+    assert key in text and expected in text and "\n" not in text.strip(), text
 
 
 def test_compose_config_raises_value_error_for_a_wrong_type():
@@ -194,9 +195,9 @@ def test_cli_misspelt_key_exits_2_with_did_you_mean(tmp_path):
 
 def test_cli_wrong_type_names_key_and_type(tmp_path):
     res = cli("train", "trainer.epochs=abc", f"hydra.run.dir={tmp_path}/run")
-    assert res.returncode != 0
-    assert "Value 'abc' of type 'str' could not be converted to Float" in res.stderr
-    assert "full_key: trainer.epochs" in res.stderr
+    assert res.returncode == 2
+    assert res.stderr.strip() == ("error: trainer.epochs='abc' is not a number: trainer.epochs takes a "
+                                  "number, e.g. trainer.epochs=9")
 
 
 def test_cli_prints_the_predict_summary_and_user_errors_without_traceback(tiny_model_dir, tmp_path):

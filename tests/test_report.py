@@ -58,7 +58,7 @@ def test_report_writes_markdown_html_and_plots(tmp_path, inputs):
                  "Missed argument (2)", "Spurious argument (2)"):
         assert kind in md and kind in page
     assert "**Friday**`DEADLINE`" in md and "\\[Russian diplomats\\]`EXPELLED`" in md
-    assert "| count | 0.750 | 4 |" in md
+    assert "## Event record fields" in md and "| count | 0.750 | 3 / 4 | 1 |" in md
     assert page.count("data:image/png;base64,") == 3 and 'src="confusion_matrix.png"' not in page
     assert "&lt;b&gt;Markup&lt;/b&gt;" in page and "<b>Markup</b>" not in page
     assert '<mark class="gold"' in page and '<mark class="pred"' in page
@@ -70,7 +70,7 @@ def test_report_without_intervals_fields_or_scores(tmp_path, inputs):
     systems = {"fine-tuned model": (score_documents(gold, unscored), unscored)}
     md = write_report(tmp_path, gold, systems, {}, {}, EvaluateConfig(bootstrap=0)).read_text()
     assert "no confidence intervals" in md and " [" not in md.split("## Scores")[1].split("##")[0]
-    assert "Normalised event fields\n\nNot measured" in md
+    assert "record fields" not in md and "Not measured" not in md      # no dead section
     assert "the predicted triggers carry no score" in md
     assert "no token-level tags" in md
     assert not (tmp_path / "trigger_scores.png").exists()

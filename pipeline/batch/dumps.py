@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Union
 
-from pipeline.errors import DumpError, closest
+from pipeline.errors import DumpError, closest, json_problem
 from pipeline.schema import lone_surrogate
 
 DUMP_FORMATS: tuple[str, ...] = ("jsonl", "jsonl.gz", "csv", "parquet", "txt-dir")
@@ -109,7 +109,7 @@ def guess_dump_format(path: str | Path) -> str:
 
 def read_dump(path: str | Path, fmt: str | None = None, *, id_field: str = "id",
               text_field: str = "text", max_chars: int = 1_000_000,
-              skip_before: int = 0) -> Iterator[Item]:
+              skip_before: int = 0, date_field: str | None = "date") -> Iterator[Item]:
     """Yield a :class:`Record` or :class:`Reject` for every record of a dump, in order.
 
     Args:
@@ -120,6 +120,11 @@ def read_dump(path: str | Path, fmt: str | None = None, *, id_field: str = "id",
         max_chars: longer texts are rejected (they would hold up a whole batch).
         skip_before: records numbered below this are passed over without being parsed
             (resuming a run); they are not yielded.
+        date_field: the field holding the publication date (ISO date or datetime, RFC
+            2822, "March 1, 2023"); it becomes the record's ``date`` as ``YYYY-MM-DD``,
+            which anchors "Monday" and "by Friday".  A date that cannot be read keeps the
+            record, without a ``date`` and with a ``date_warning`` field saying why.
+            None: no date is read.
 
     Raises:
         DumpError: a missing path, an unknown format, (CSV, Parquet) no ``text_field``
@@ -144,7 +149,7 @@ def read_dump(path: str | Path, fmt: str | None = None, *, id_field: str = "id",
     if (fmt == "txt-dir") != p.is_dir():
         raise DumpError(f"input format {fmt!r} does not fit {str(p)!r}: txt-dir needs a folder, "
                         "the other formats a file")
-    rules = _Rules(str(p), p.name.split(".")[0], id_field, text_field, max_chars)
+    rules = _Rules(str(p), p.name.split(".")[0], id_field, text_field, max_chars, date_field)
     return readers[fmt](p, rules, skip_before, gz=(fmt == "jsonl.gz"))
 
 
@@ -157,6 +162,7 @@ class _Rules:
     id_field: str
     text_field: str
     max_chars: int
+    date_field: str | None = "date"
 
     def make(self, record_no: int, line: int | None, obj: Any) -> Item:
         if not isinstance(obj, dict):
@@ -192,10 +198,32 @@ class _Rules:
             return self.reject(record_no, line, doc_id, f"lone surrogate {ch!r} at {where} "
                                "(a broken \\ud800-style escape); it cannot be written as "
                                "UTF-8; fix the exporter or drop the character")
+        if self.date_field:
+            _read_date(fields, obj.get(self.date_field), self.date_field)
         return Record(record_no, doc_id, text, fields, line or 0)
 
     def reject(self, record_no: int, line: int | None, doc_id: str | None, reason: str) -> Reject:
         return Reject(record_no, self.source, line, doc_id, reason)
+
+
+DATE_WARNING = "date_warning"
+
+
+def _read_date(fields: dict[str, Any], raw: Any, date_field: str) -> None:
+    """Set ``fields["date"]`` to the ISO day of ``raw``; or, when it cannot be read, leave
+    the record undated with ``fields["date_warning"]`` saying why (the record is kept)."""
+    from pipeline.records.dates import document_date
+
+    try:
+        day = document_date(raw)
+    except ValueError as e:
+        if date_field == "date":
+            fields.pop("date", None)
+            fields["date_raw"] = raw
+        fields[DATE_WARNING] = f"{date_field}: {e}"
+        return
+    if day:
+        fields["date"] = day
 
 
 def _read_jsonl(p: Path, rules: _Rules, skip_before: int, gz: bool = False) -> Iterator[Item]:
@@ -273,8 +301,8 @@ def _jsonl_item(raw: bytes, record_no: int, lineno: int, rules: _Rules) -> Item:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as e:
-        return rules.reject(record_no, lineno, None, f"not valid JSON ({e.msg} at column "
-                            f"{e.colno}); each line must be one JSON object")
+        return rules.reject(record_no, lineno, None, f"not valid JSON ({json_problem(e)}); "
+                            "each line must be one JSON object")
     except RecursionError:
         return rules.reject(record_no, lineno, None, "JSON nested too deeply to parse; "
                             "flatten the record")

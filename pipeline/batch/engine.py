@@ -140,7 +140,8 @@ def dump_items(cfg: PredictConfig, input_format: str, store: ShardStore) -> Iter
     over unparsed)."""
     first_todo = next(k for k in range(len(store.done) + 1) if k not in store.done)
     return read_dump(cfg.input, input_format, id_field=cfg.id_field, text_field=cfg.text_field,
-                     max_chars=cfg.max_chars, skip_before=first_todo * cfg.chunk_size)
+                     max_chars=cfg.max_chars, skip_before=first_todo * cfg.chunk_size,
+                     date_field=cfg.date_field)
 
 
 class RecordCounter:

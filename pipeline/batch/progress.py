@@ -67,7 +67,7 @@ def progress_bar(store: ShardStore):
     """A bar over records, starting at the records earlier runs finished."""
     from tqdm.auto import tqdm
 
-    return tqdm(unit="docs", unit_scale=True, desc="expel-predict", dynamic_ncols=True,
+    return tqdm(unit=" docs", desc="expel-predict", dynamic_ncols=True,
                 initial=sum(e["count"] for e in store.shards.values()), smoothing=0.05)
 
 
@@ -78,6 +78,7 @@ def summary(cfg, store: ShardStore, records: int, processed: int, skipped: int,
     extra = {"phases": phases.to_json()} if phases is not None else {}
     return {"documents": t["documents"], "events": t["events"], "rejects": t["rejects"],
             "tagged": t["documents"] - t["filtered_out"], "filtered_out": t["filtered_out"],
+            "dated": t["dated"], "date_warnings": t["date_warnings"], "date_field": cfg.date_field,
             "input_records": records,
             "processed_this_run": processed, "skipped_shards": skipped,
             "seconds": round(seconds, 3),
@@ -98,4 +99,18 @@ def summary_text(s: dict[str, Any]) -> str:
             f"{s['processed_this_run']:,} records in {s['seconds']:.1f} s "
             f"({s['docs_per_second'] or 0:,.1f} docs/s, engine {s['engine']})\n"
             f"Output: {s['output']} ({len(s['shards'])} shard(s)); rejects: {s['rejects_path']}"
-            + records)
+            + records + _date_lines(s))
+
+
+def _date_lines(s: dict[str, Any]) -> str:
+    """Warnings about the documents' dates: unreadable ones, or none at all."""
+    lines = ""
+    if s.get("date_warnings"):
+        lines += (f"\nWarning: {s['date_warnings']:,} document(s) have a date that cannot be read; they are "
+                  "kept without a date (each such line says why in 'date_warning')")
+    if s.get("documents") and not s.get("dated"):
+        field = s.get("date_field")
+        lines += ("\nWarning: no document has a date" + (f" (no readable field {field!r})" if field else "")
+                  + ", so records are undated and 'Monday' or 'by Friday' are not resolved; set "
+                  "date_field=NAME to the field that holds the publication date")
+    return lines

@@ -76,7 +76,7 @@ def _dump_datasource(cfg: PredictConfig, input_format: str, done: set[int], stor
 
     skip_before = min(set(range(len(done) + 1)) - done) * cfg.chunk_size
     args = dict(path=cfg.input, fmt=input_format, id_field=cfg.id_field, text_field=cfg.text_field,
-                max_chars=cfg.max_chars, skip_before=skip_before)
+                max_chars=cfg.max_chars, skip_before=skip_before, date_field=cfg.date_field)
     chunk_size, done = cfg.chunk_size, frozenset(done)
 
     def read_fn():

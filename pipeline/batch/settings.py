@@ -4,10 +4,11 @@ they name; what a resumed run must share with the first one."""
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any, Sequence
 
-from pipeline.batch.dumps import DUMP_FORMATS, guess_dump_format
+from pipeline.batch.dumps import _SUFFIXES, DUMP_FORMATS, guess_dump_format
 from pipeline.config import PredictConfig
 from pipeline.errors import MissingFileError, PredictError, closest
 
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 OUTPUT_FORMATS = ("jsonl", "parquet")
 ENGINES = ("local", "ray")
 # Settings that decide what lands in which shard; a resumed run must use the same ones.
-RUN_KEYS = ("input", "input_format", "id_field", "text_field", "chunk_size", "max_chars",
+RUN_KEYS = ("input", "input_format", "id_field", "text_field", "date_field", "chunk_size", "max_chars",
             "output_format", "model_dir", "filter", "filter_threshold")
 # ... and of the resolved tagger settings (precision as resolved: fp32, bf16 or int8).
 TAGGER_RUN_KEYS = ("max_length", "stride", "linking", "decoding", "reason", "consistency", "precision")
@@ -39,6 +40,9 @@ def validate(cfg: PredictConfig) -> str:
         raise MissingFileError(f"input {cfg.input!r} does not exist (working directory: "
                                f"{Path.cwd()}); set input=PATH to a dump file or a folder of .txt files")
     check_model_dir(cfg.model_dir)
+    if cfg.date is not None:
+        raise PredictError(f"date={cfg.date} goes with text=; the documents of a dump carry their own "
+                           f"dates: set date_field=NAME to the field that holds them (now {cfg.date_field!r})")
     _choice("output_format", cfg.output_format, OUTPUT_FORMATS)
     _choice("engine", cfg.engine, ENGINES)
     if cfg.input_format is not None:
@@ -57,6 +61,26 @@ def validate(cfg: PredictConfig) -> str:
         return cfg.input_format or guess_dump_format(cfg.input)
     except ValueError as e:
         raise PredictError(str(e)) from None
+
+
+def default_output(input_path: str | Path) -> str:
+    """``outputs/predictions/<name>``: the input's name without its format suffixes
+    (``news.jsonl.gz`` -> ``news``; a folder keeps its name), so that two dumps never
+    share an output folder by default."""
+    p = Path(input_path)
+    name = p.name
+    for suffix, _ in _SUFFIXES:
+        if name.lower().endswith(suffix):
+            name = name[:-len(suffix)]
+            break
+    return str(Path("outputs/predictions") / (name or "input"))
+
+
+def with_output(cfg: PredictConfig) -> PredictConfig:
+    """``cfg`` with its output folder named (:func:`default_output` when not given)."""
+    from dataclasses import replace
+
+    return cfg if cfg.output else replace(cfg, output=default_output(cfg.input))
 
 
 def _choice(name: str, value: str, allowed: Sequence[str]) -> None:
@@ -98,7 +122,8 @@ def load_doc_filter(cfg: PredictConfig):
 
 def run_settings(cfg: PredictConfig, input_format: str, tagger) -> dict[str, Any]:
     """The settings a resumed run must share with the first one, plus the input's
-    size and modification time (a changed input cannot be resumed).
+    size and a fingerprint of its content (a changed input cannot be resumed; a file
+    that was only touched or copied can).
 
     Args:
         cfg: the predict config.
@@ -113,9 +138,7 @@ def run_settings(cfg: PredictConfig, input_format: str, tagger) -> dict[str, Any
     run["input"] = str(p.resolve())
     run["model_dir"] = str(Path(cfg.model_dir).resolve())
     run["input_format"] = input_format
-    if p.is_file():
-        st = p.stat()
-        run["input_size"], run["input_mtime_ns"] = st.st_size, st.st_mtime_ns
+    run["input_fingerprint"] = input_fingerprint(p)
     # A retrained model or filter in the same place must not mix with earlier shards.
     run["model_files"] = {f.name: [f.stat().st_size, f.stat().st_mtime_ns]
                           for f in sorted(Path(cfg.model_dir).glob("*.safetensors"))}
@@ -123,3 +146,27 @@ def run_settings(cfg: PredictConfig, input_format: str, tagger) -> dict[str, Any
     run["filter_file"] = ([str(fp.resolve()), fp.stat().st_size, fp.stat().st_mtime_ns]
                           if fp is not None and fp.is_file() else None)
     return run
+
+
+def input_fingerprint(p: Path, blocks: int = 32, block: int = 1 << 16) -> str | None:
+    """Size and a hash of ``blocks`` evenly spaced 64 KiB pieces of a file (its first and
+    last included): a changed dump is caught, a touched or copied one is not mistaken for
+    one, and a 50 GB dump costs a few milliseconds.  A folder: its ``.txt`` names and sizes."""
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=16)
+    if not p.exists():
+        return None
+    if p.is_dir():
+        with os.scandir(p) as it:
+            entries = sorted((e.name, e.stat().st_size) for e in it if e.name.endswith(".txt") and e.is_file())
+        for name, size in entries:
+            h.update(f"{name}\0{size}\n".encode("utf-8", "surrogateescape"))
+        return f"{len(entries)} files:{h.hexdigest()}"
+    size = p.stat().st_size
+    with open(p, "rb") as f:
+        offsets = sorted({min(size, max(0, size - block) * i // max(1, blocks - 1)) for i in range(blocks)})
+        for off in offsets:
+            f.seek(off)
+            h.update(f.read(block))
+    return f"{size} bytes:{h.hexdigest()}"

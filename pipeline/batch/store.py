@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from pipeline.batch.dumps import Item, Reject
+from pipeline.batch.dumps import DATE_WARNING, Item, Reject
 from pipeline.errors import PredictError
 from pipeline.schema import Document
 
@@ -59,13 +59,19 @@ class ShardStore:
     shards: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, out: str | Path, run: dict[str, Any]) -> "ShardStore":
+    def open(cls, out: str | Path, run: dict[str, Any], overwrite: bool = False) -> "ShardStore":
         """Open (or start) the output folder for a run with settings ``run``.
+
+        Args:
+            overwrite: start over: the files an earlier run wrote there are removed first
+                (only those: other files in the folder are left alone).
 
         Raises:
             PredictError: the folder holds a run with other settings or a changed input.
         """
         out = Path(out)
+        if overwrite:
+            clear_run(out)
         (out / REJECTS_DIR).mkdir(parents=True, exist_ok=True)
         store = cls(out, run)
         prog = out / PROGRESS_FILE
@@ -80,7 +86,8 @@ class ShardStore:
             if diff:
                 lines = "\n".join(f"  {k}: was {a!r}, now {b!r}" for k, (a, b) in diff.items())
                 raise PredictError(f"output {str(out)!r} holds a run with other settings or input:\n"
-                                   f"{lines}\nUse a new output folder, or delete this one to start over.")
+                                   f"{lines}\nUse a new output folder (output=DIR), or add overwrite=true "
+                                   "to start over in this one.")
             store.shards = {int(k): v for k, v in old.get("shards", {}).items()}
         store._drop_unfinished()
         return store
@@ -113,6 +120,9 @@ class ShardStore:
         entry = {"file": name, "first": items[0].record_no, "last": items[-1].record_no,
                  "count": len(items), "documents": len(result.docs), "rejects": len(result.rejects),
                  "events": result.events, "filtered_out": result.filtered_out,
+                 # documents with a readable date, and those whose date could not be read
+                 "dated": sum(1 for d in result.docs if d.meta.get("date")),
+                 "date_warnings": sum(1 for d in result.docs if DATE_WARNING in d.meta),
                  "bytes": (self.out / name).stat().st_size}
         self.shards[shard] = entry
         self.save(complete=False)
@@ -143,11 +153,25 @@ class ShardStore:
         self.save(complete=True, records=records)
 
     def totals(self) -> dict[str, int]:
-        keys = ("count", "documents", "rejects", "events", "filtered_out")
-        return {k: sum(e[k] for e in self.shards.values()) for k in keys}
+        keys = ("count", "documents", "rejects", "events", "filtered_out", "dated", "date_warnings")
+        return {k: sum(e.get(k, 0) for e in self.shards.values()) for k in keys}
 
     def paths(self) -> list[str]:
         return [str(self.out / self.shards[k]["file"]) for k in sorted(self.shards)]
+
+
+def clear_run(out: Path) -> None:
+    """Remove what a batch run writes into ``out`` (shards, rejects, manifest, records)."""
+    import shutil
+
+    if not out.is_dir():
+        return
+    for p in [*out.glob("part-*.jsonl"), *out.glob("part-*.parquet"), *out.glob("*.tmp"),
+              out / PROGRESS_FILE, out / REJECTS_FILE]:
+        p.unlink(missing_ok=True)
+    for d in (out / REJECTS_DIR, out / "records"):
+        if d.is_dir():
+            shutil.rmtree(d)
 
 
 def shard_name(shard: int, ext: str) -> str:

@@ -17,6 +17,7 @@ import json
 import re
 from typing import Any, Iterator
 
+from pipeline.errors import json_problem
 from pipeline.schema import CorpusError
 
 # Bytes that are not UTF-8, as decoded with errors="surrogateescape".
@@ -86,7 +87,7 @@ def load_json(text: str, *, path: str, line: int | None, what: str,
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        raise CorpusError(f"not valid JSON ({e.msg} at column {e.colno}); {what}", path=path,
+        raise CorpusError(f"not valid JSON ({json_problem(e)}); {what}", path=path,
                           line=line if line is not None else e.lineno, doc_id=doc_id) from None
     except RecursionError:
         raise CorpusError(f"JSON nested too deeply to read; {what}", path=path, line=line,

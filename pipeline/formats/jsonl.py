@@ -74,6 +74,33 @@ def parse_document(rec: Any, *, path: str | None = None, line: int | None = None
     return doc
 
 
+def check_events_jsonl(path: str) -> tuple[list[Document], list[CorpusError]]:
+    """Every usable document of an events JSONL file and every problem in it, rather than
+    stopping at the first (``expel-check`` lists them all)."""
+    from pipeline.formats._io import check_utf8
+
+    docs: list[Document] = []
+    problems: list[CorpusError] = []
+    seen: dict[str, int] = {}
+    with open(path, encoding="utf-8-sig", errors="surrogateescape") as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                check_utf8(line, path=path, line=lineno)
+                rec = load_json(line, path=path, line=lineno, what="each line must be one JSON object")
+                doc = parse_document(rec, path=path, line=lineno)
+                if doc.id in seen:
+                    raise CorpusError(f"id already used on line {seen[doc.id]}; ids must be unique",
+                                      path=path, line=lineno, doc_id=doc.id)
+            except CorpusError as e:
+                problems.append(e)
+                continue
+            seen[doc.id] = lineno
+            docs.append(doc)
+    return docs, problems
+
+
 def read_events_jsonl(path: str, *, check_unique: bool = True) -> Iterator[Document]:
     """Yield the documents of an events JSONL file, validating each line.
 

@@ -119,15 +119,44 @@ def parse_task(task: Any, *, index: int, path: str | None = None) -> Document:
     text = data.get("text")
     if not isinstance(text, str):
         fail("data has no string 'text'; the labelling config must read value=\"$text\"")
-    entities, relations = _results(_first_annotation(task, fail), text, fail)
+    result = _first_annotation(task, fail)
+    entities, relations = _results(result, text, fail)
     doc = Document(id=doc_id, text=text, events=events_from_relations(entities, relations, fail),
                    meta={k: v for k, v in data.items() if k not in ("id", "text")})
+    if _as_proposed(result, task.get("predictions")):
+        doc.meta[UNCHANGED] = True
     try:
         validate_document(doc)
     except CorpusError as e:
         # Re-raise with the task number; the message of e starts with "id '...': ".
         fail(str(e).removeprefix(f"id {doc_id!r}: "))
     return doc
+
+
+# Set on a document whose annotation is the model's pre-annotation, span for span: it was
+# accepted unchanged, or submitted without being read (expel-merge lists these).
+UNCHANGED = "accepted_unchanged"
+
+
+def _regions(result: list[Any]) -> set[tuple]:
+    out = set()
+    for r in result:
+        if isinstance(r, dict) and r.get("type") == "labels" and isinstance(r.get("value"), dict):
+            v = r["value"]
+            out.add(("span", v.get("start"), v.get("end"), tuple(v.get("labels") or ())))
+        elif isinstance(r, dict) and r.get("type") == "relation":
+            out.add(("relation", str(r.get("from_id")), str(r.get("to_id"))))
+    return out
+
+
+def _as_proposed(result: list[Any], predictions: Any) -> bool:
+    """The annotation holds exactly the spans of a prediction of the task (and at least one)."""
+    if not isinstance(predictions, list):
+        return False
+    spans = {r for r in _regions(result) if r[0] == "span"}
+    return bool(spans) and any(
+        isinstance(p, dict) and isinstance(p.get("result"), list)
+        and {r for r in _regions(p["result"]) if r[0] == "span"} == spans for p in predictions)
 
 
 def _first_annotation(task: dict, fail) -> list[Any]:

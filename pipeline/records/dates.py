@@ -20,7 +20,8 @@ import calendar
 import math
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
@@ -45,6 +46,55 @@ class Period:
     start: date
     end: date
     precision: str  # day, week, month or year
+
+
+def document_date(value: Any) -> str | None:
+    """A document's publication date as ``YYYY-MM-DD``, from the forms news data uses:
+    an ISO date, an ISO datetime with or without a zone ("2023-03-01T10:00:00+02:00",
+    "2023-03-01 10:00:00Z"), RFC 2822 as in RSS and e-mail ("Wed, 01 Mar 2023 10:00:00
+    +0000"), "March 1, 2023" / "1 March 2023", or a ``datetime.date``.  The day is the
+    one written (the writer's local day), not converted to UTC.  None for an empty value.
+
+    Raises:
+        ValueError: a value that is not one of these forms, or not a real day
+            ("2023-13-45"; "03/01/2023", which reads as March 1 in the US and 3 January
+            elsewhere), with the forms it accepts.
+
+    Example:
+        >>> document_date("Wed, 01 Mar 2023 23:30:00 -0500"), document_date("2023-03-01T10:00:00Z")
+        ('2023-03-01', '2023-03-01')
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise ValueError(f"a date must be text, got {type(value).__name__} {value!r}; {DATE_FORMS}")
+    text = value.strip()
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
+                     r"\s*(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)?)?", text, re.IGNORECASE)
+    if m:
+        d = _day_or_none(int(m[1]), int(m[2]), int(m[3]))
+        if d is None:
+            raise ValueError(f"{value!r} is not a real day; {DATE_FORMS}")
+        return d.isoformat()
+    if re.search(r"\d{1,2}:\d{2}", text) and re.match(r"(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}", text):
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return parsedate_to_datetime(text).date().isoformat()
+        except (TypeError, ValueError, IndexError):
+            raise ValueError(f"{value!r} is not a readable RFC 2822 date; {DATE_FORMS}") from None
+    d = _full_date(re.sub(r"\s+", " ", text.rstrip(".")).lower())
+    if d is not None:
+        return d.isoformat()
+    raise ValueError(f"cannot read the date {value!r}; {DATE_FORMS}")
+
+
+DATE_FORMS = ("use YYYY-MM-DD (an ISO datetime such as 2023-03-01T10:00:00+02:00 and RFC 2822 "
+              "such as 'Wed, 01 Mar 2023 10:00:00 +0000' are read too)")
 
 
 def parse_iso(day: str | None) -> date | None:

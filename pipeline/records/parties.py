@@ -84,6 +84,47 @@ def _expelled_groups(spans: list[Span]) -> list[dict[str, Any]]:
     return groups
 
 
+_DEFINITE = re.compile(r"^(?:the|these|those|this|that)\s+", re.I)
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def _stem(word: str) -> str:
+    word = word.lower().replace("’", "'")
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+def same_people(earlier: Span, later: Span) -> bool:
+    """True when ``later`` names people ``earlier`` already named: the same words, or a
+    definite phrase without a number whose head noun is in the earlier phrase ("Estonia's
+    ambassador Margus Laidre" ... "The ambassador"; "four Russian diplomats" ... "the
+    diplomats"), not "two Spanish diplomats" ... "the Mexican ambassador".
+
+    Example:
+        >>> same_people(Span("EXPELLED", 0, 34, "Estonia's ambassador Margus Laidre"),
+        ...             Span("EXPELLED", 90, 104, "The ambassador"))
+        True
+    """
+    a, b = earlier.text.strip().lower(), later.text.strip().lower()
+    if a == b:
+        return True
+    if not _DEFINITE.match(b) or parse_count(b)["count"] not in (None, 1) or re.search(r"\d", b):
+        return False
+    words = _WORD.findall(_DEFINITE.sub("", b))
+    if not words or len(words) > 3:
+        return False
+    return _stem(words[-1]) in {_stem(w) for w in _WORD.findall(a)}
+
+
+def distinct_people(spans: list[Span]) -> list[Span]:
+    """``spans`` (in text order) without those naming people an earlier one named, so
+    that a person is counted once."""
+    out: list[Span] = []
+    for sp in spans:
+        if not any(same_people(o, sp) for o in out):
+            out.append(sp)
+    return out
+
+
 def _context_expeller(span: Span, doc: Document, exclude: list[str]) -> str | None:
     """Resolve "the alliance", "the government" to the nearest earlier name of that kind."""
     m = _GENERIC_EXPELLER.match(span.text.strip())
@@ -163,7 +204,8 @@ def event_parties(event: Event, doc: Document) -> dict[str, Any]:
         found = _sentence_expelled(event, doc, expellers)
         if len(found) == 1:  # several candidates: leave it unknown rather than guess
             groups[0]["codes"], expelled, expelled_source = found, found, "sentence"
-    group_counts = [add_counts([parse_count(sp.text) for sp in g["spans"]]) for g in groups]
+    group_counts = [add_counts([parse_count(sp.text) for sp in distinct_people(sorted(g["spans"], key=lambda s: s.start))])
+                    for g in groups]
     unknown = {"count": None, "count_min": None, "count_max": None}
     # "Germany, Poland and Sweden each expel a Russian diplomat": every expeller
     # expels the stated number, so the pairs keep it and the event adds them up.

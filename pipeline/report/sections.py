@@ -269,18 +269,16 @@ def _trigger_score_section(run_dir: Path, gold, pred, name: str) -> list[Block]:
 # ----------------------------------------------------------------------------- fields
 
 def _fields_section(metrics: dict) -> list[Block]:
-    """Accuracy of normalised event fields (count, countries, dates) when measured."""
-    head: list[Block] = [("h2", "Normalised event fields")]
+    """Agreement of the records' fields (count, countries, dates) with gold, on the events
+    whose trigger was found; no section when they were not measured."""
     fields = metrics.get("fields")
     if not fields:
-        return head + [("p", "Not measured: the metrics hold no \"fields\" entry (accuracy of "
-                             "count, expelled_country, expeller_country, deadline_date).")]
-    rows = []
-    for name, v in fields.items():
-        if isinstance(v, dict):
-            acc = v.get("accuracy")
-            n = v.get("total", v.get("n", v.get("support", "")))
-            rows.append([str(name), f"{acc:.3f}" if isinstance(acc, (int, float)) else "-", str(n)])
-        elif isinstance(v, (int, float)):
-            rows.append([str(name), f"{v:.3f}", ""])
-    return head + [("table", ["field", "accuracy", "n"], rows)]
+        return []
+    rows = [[str(name), f"{v['accuracy']:.3f}" if isinstance(v.get("accuracy"), (int, float)) else "-",
+             f"{v.get('agree', '')} / {v.get('n', '')}", str(v.get("spurious", ""))]
+            for name, v in fields.items() if isinstance(v, dict)]
+    return [("h2", "Event record fields"),
+            ("p", "On the gold events whose trigger the model found, how often the record built from the "
+                  "predicted spans gives the same value as the record built from the gold spans (both "
+                  "dated by the document; pipeline/records). Spurious: a value where gold states none."),
+            ("table", ["field", "agreement", "agree / gold events stating it", "spurious"], rows)]

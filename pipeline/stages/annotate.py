@@ -82,7 +82,7 @@ def annotate(cfg: AnnotateConfig, run_dir: str | Path) -> dict[str, Any]:
 
     chunk: list[Document] = []
     for it in read_dump(cfg.input, cfg.input_format, id_field=cfg.id_field, text_field=cfg.text_field,
-                        max_chars=cfg.max_chars):
+                        max_chars=cfg.max_chars, date_field=cfg.date_field):
         if not isinstance(it, Record):
             continue
         if it.id in gold_ids or it.text in gold_texts:
@@ -109,11 +109,26 @@ def annotate(cfg: AnnotateConfig, run_dir: str | Path) -> dict[str, Any]:
     files = _write(picks, Path(cfg.output), model_version=Path(cfg.model_dir).resolve().name)
     buckets = {b: sum(p.bucket == b for p in picks) for b in ("uncertain", "confident", "random")}
     summary = {"picked": len(picks), "buckets": buckets, **counts, "tagged": len(passing),
+               "merge_into": merge_targets(p.candidate.doc.date for p in picks),
                "output": str(cfg.output), "files": {k: str(v) for k, v in files.items()}}
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "annotate_summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary
+
+
+def merge_targets(dates) -> dict[str, int]:
+    """How many picked documents belong in each gold file, by the split's years (train
+    2002-2019, dev 2020-2022); others (no date, or another year) under ``"your own file"``."""
+    from pipeline.merge import SPLIT_YEARS
+
+    out: dict[str, int] = {}
+    for d in dates:
+        year = int(str(d)[:4]) if d and str(d)[:4].isdigit() else None
+        name = next((f"data/gold/{n}" for n, (a, b) in SPLIT_YEARS.items()
+                     if year is not None and a <= year <= b), "your own file")
+        out[name] = out.get(name, 0) + 1
+    return out
 
 
 def _reservoir(pool: list, item, size: int, seen: int, rng: random.Random) -> None:
@@ -165,4 +180,9 @@ def summary_text(s: dict[str, Any]) -> str:
             f"{b['confident']} confident, {b['random']} random filter negatives\n"
             f"Label Studio: import {s['files']['labelstudio']} into a project whose labeling config is "
             f"{s['files']['labeling_config']}\ndoccano: import {s['files']['doccano']} (JSONL, entities and "
-            f"relations)\nWhen corrected, export and run: expel-merge data/gold/train.jsonl EXPORT_FILE --dry-run")
+            f"relations)\nWhen corrected, export and merge the export into the file of each split; each "
+            f"takes the documents of its years and leaves the others:\n" + "\n".join(
+                f"  {n} document(s): expel-merge {target if target != 'your own file' else 'data/gold/mine.jsonl'} "
+                f"EXPORT_FILE --dry-run" + ("  (undated or of other years; list the file in data.train)"
+                                            if target == "your own file" else "")
+                for target, n in s.get("merge_into", {}).items()))

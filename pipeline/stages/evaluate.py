@@ -46,13 +46,14 @@ def evaluate(cfg: EvaluateConfig, run_dir: str | Path) -> dict[str, Any]:
     tagger = Tagger.from_dir(cfg.model_dir, resolve_settings(cfg.tagger, cfg.model_dir))
     scores, pred = predict_and_score(tagger, gold)
     tl = token_level(gold, pred, tagger.tokenizer)
-    from pipeline.scoring import recall_by_trigger_form
+    from pipeline.scoring import field_agreement, recall_by_trigger_form
 
     seen = _training_ids(cfg.model_dir) & {d.id for d in gold}
     metrics: dict[str, Any] = {"model": scores, "seqeval": tl["seqeval"], "token": tl["token"],
                                "gold": cfg.gold, "model_dir": cfg.model_dir, "documents": len(gold),
                                "in_sample_documents": len(seen), "precision": tagger.settings.precision,
-                               "trigger_forms": recall_by_trigger_form(gold, pred)}
+                               "trigger_forms": recall_by_trigger_form(gold, pred),
+                               "fields": field_agreement(gold, pred)}
     if seen:
         log.warning("%d of the %d scored documents were in the model's training data: the scores are "
                     "in-sample", len(seen), len(gold))
@@ -72,7 +73,8 @@ def evaluate(cfg: EvaluateConfig, run_dir: str | Path) -> dict[str, Any]:
     report = write_report(run_dir, gold, systems, metrics, tl, cfg)
     metrics_path = run_dir / "metrics.json"
     metrics_path.write_text(json.dumps(_jsonable(metrics), indent=2), encoding="utf-8")
-    return {"metrics": metrics, "report": str(report), "metrics_path": str(metrics_path)}
+    return {"metrics": metrics, "report": str(report), "report_html": str(Path(report).with_suffix(".html")),
+            "metrics_path": str(metrics_path)}
 
 
 def _training_ids(model_dir: str) -> set[str]:

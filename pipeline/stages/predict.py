@@ -47,13 +47,14 @@ def predict(cfg: PredictConfig, run_dir: str | Path) -> dict[str, Any]:
         return predict_text(cfg)
     from pipeline.batch.progress import Phases, peak_rss_mb
     from pipeline.batch.progress import summary as run_summary
-    from pipeline.batch.settings import run_settings, validate
+    from pipeline.batch.settings import run_settings, validate, with_output
     from pipeline.batch.store import ShardStore
     from pipeline.tagger import resolve_settings
 
+    cfg = with_output(cfg)
     input_format = validate(cfg)
     settings = _with_threads(resolve_settings(cfg.tagger, cfg.model_dir), cfg.threads)
-    store = ShardStore.open(cfg.output, run_settings(cfg, input_format, settings))
+    store = ShardStore.open(cfg.output, run_settings(cfg, input_format, settings), overwrite=cfg.overwrite)
     skipped = len(store.done)
     t0 = time.perf_counter()
     phases = Phases()
@@ -101,17 +102,30 @@ def predict_text(cfg: PredictConfig) -> dict[str, Any]:
     """
     from pipeline.errors import PredictError
     from pipeline.modeling import check_model_dir
-    from pipeline.records.normalise import normalise_document
-    from pipeline.schema import Document
     from pipeline.tagger import Tagger, resolve_settings
 
     if not cfg.text.strip():
         raise PredictError('text= is empty; give the sentence to tag: expel-predict text="Peru expels a diplomat."')
+    day = checked_date(cfg.date)
     check_model_dir(cfg.model_dir)
     tagger = Tagger.from_dir(cfg.model_dir, resolve_settings(cfg.tagger, cfg.model_dir))
-    meta = {"date": cfg.date} if cfg.date else {}
-    doc = normalise_document(tagger.predict([Document("text", cfg.text, meta=meta)])[0])
-    return {"text": cfg.text, "date": cfg.date, "events": [e.to_json() for e in doc.events]}
+    doc = tagger(cfg.text, date=day)
+    return {"text": cfg.text, "date": day, "events": [e.to_json() for e in doc.events]}
+
+
+def checked_date(value) -> str | None:
+    """``date=`` as ``YYYY-MM-DD`` (None when not given).
+
+    Raises:
+        PredictError: a date that cannot be read or is not a real day.
+    """
+    from pipeline.errors import PredictError
+    from pipeline.records.dates import document_date
+
+    try:
+        return document_date(value)
+    except ValueError as e:
+        raise PredictError(f"date={value}: {e}") from None
 
 
 def text_summary(res: dict[str, Any]) -> str:
@@ -127,10 +141,30 @@ def text_summary(res: dict[str, Any]) -> str:
         lines.append(f"Event {i}: trigger {t['text']!r} ({score(t)})")
         for a in ev["arguments"]:
             lines.append(f"  {a['role']:<9} {a['text']!r} ({score(a)})")
-        fields = {k: v for k, v in ev.items() if k not in ("trigger", "arguments") and v not in (None, [], {})}
+        fields = _record_fields(ev)
         if fields:
-            lines.append("  record: " + ", ".join(f"{k}={v}" for k, v in fields.items() if k != "pairs"))
+            lines.append("  record: " + ", ".join(f"{k}={v}" for k, v in fields.items()))
     return "\n".join(lines)
+
+
+# The record fields worth a line on the console, in this order (the output files have all).
+SHOWN_FIELDS = ("count", "expeller_country", "expelled_country", "time_date", "deadline_date", "cameo",
+                "retaliation")
+
+
+def _record_fields(ev: dict[str, Any]) -> dict[str, Any]:
+    """The fields of :data:`SHOWN_FIELDS` that say something; a count known only within
+    bounds as ``count=3-9``; several countries as a list."""
+    out: dict[str, Any] = {}
+    for k in SHOWN_FIELDS:
+        v = ev.get(k)
+        if k == "count" and v is None and ev.get("count_min") is not None:
+            v = f"{ev['count_min']}-{ev.get('count_max') or ''}"
+        if k.endswith("_country") and v is None and len(ev.get(k + "_countries") or []) > 1:
+            v = ev[k + "_countries"]
+        if v not in (None, [], {}, False):
+            out[k] = v
+    return out
 
 
 def _write_event_records(out: Path) -> dict[str, Any]:

@@ -122,16 +122,61 @@ class Tagger:
             ModelDirError: the directory is missing, incomplete or unsafe.
             PrecisionError / ConfigError: a bad setting.
         """
+        from dataclasses import fields
         from dataclasses import replace as replace_cfg
 
         from pipeline.config import TaggerConfig
+        from pipeline.errors import ConfigError, closest
         from pipeline.tagger.settings import resolve_settings
 
+        names = [f.name for f in fields(TaggerConfig)]
+        for key in settings:
+            if key not in names:
+                raise ConfigError(f"unknown tagger setting {key!r}; the settings are {', '.join(names)}."
+                                  + closest(key, names))
         return cls.from_dir(model_dir, resolve_settings(replace_cfg(TaggerConfig(), **settings), model_dir))
 
-    def __call__(self, text: str, doc_id: str = "text") -> Document:
-        """Tag one text; the returned document's ``events`` are what was found."""
-        return self.predict([Document(doc_id, text)])[0]
+    def __call__(self, text: str, date: str | None = None, doc_id: str = "text") -> Document:
+        """Tag one text.
+
+        Args:
+            text: the text (a sentence, a news item, an article).
+            date: the day it was written (``YYYY-MM-DD``, an ISO datetime or RFC 2822);
+                it anchors "on Monday" and "must leave by Saturday".
+
+        Returns:
+            A :class:`Document` whose ``events`` are what was found, each with its record
+            fields in ``event.extra`` (``count``, ``expeller_country``, ``expelled_country``,
+            ``time_date``, ``deadline_date``, codes: see docs/records.md).
+
+        Raises:
+            ValueError: a date that cannot be read.
+        """
+        return self._normalised(self.predict([_dated(Document(doc_id, text), date)]))[0]
+
+    def records(self, texts: Iterable[str], dates: Iterable[str | None] | None = None,
+                **records_cfg) -> list[dict]:
+        """Event records of many texts: mentions of one expulsion merged, answers linked
+        (:func:`pipeline.records.build_records`; ``records_cfg`` are its settings).
+
+        Example:
+            >>> tagger.records(["Poland expels 45 Russian diplomats."], dates=["2023-03-01"])  # doctest: +SKIP
+            [{'id': ..., 'date': '2023-03-01', 'expeller_country': 'POL', 'count': 45, ...}]
+        """
+        from pipeline.records import build_records
+
+        texts = list(texts)
+        dates = list(dates) if dates is not None else [None] * len(texts)
+        if len(dates) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(dates)} dates; give one date per text (or None)")
+        docs = [_dated(Document(f"t{i}", t), d) for i, (t, d) in enumerate(zip(texts, dates))]
+        return build_records(self.predict(docs), **records_cfg)
+
+    @staticmethod
+    def _normalised(docs: list[Document]) -> list[Document]:
+        from pipeline.records.normalise import normalise_document
+
+        return [normalise_document(d) for d in docs]
 
     def pipe(self, texts: Iterable[str], batch_size: int | None = None, chunk: int = 512) -> Iterator[Document]:
         """Tag many texts lazily, ``chunk`` at a time (documents ``t0``, ``t1``, ... in order);
@@ -198,6 +243,17 @@ class Tagger:
                 events = consistent_events(doc.text, events)
             out.append(Document(id=doc.id, text=doc.text, events=events, meta=dict(doc.meta)))
         return out
+
+
+def _dated(doc: Document, date) -> Document:
+    """``doc`` with its ``date`` read from any accepted form (ValueError if unreadable)."""
+    if date is not None:
+        from pipeline.records.dates import document_date
+
+        day = document_date(date)
+        if day:
+            doc.meta["date"] = day
+    return doc
 
 
 def _prepared(model, settings: TaggerSettings):

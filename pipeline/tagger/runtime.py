@@ -187,7 +187,7 @@ def resolve_runtime(choice: str, model_dir: str | Path | None, device: str, prec
         return "onnx", f"runtime=onnx (dev F1 drop {gate['drop_points']})"
     verdict = speed_verdict(model_dir, read_file(model_dir).get("onnx"))
     if verdict is None:
-        log.info("runtime=auto: measuring PyTorch and ONNX Runtime on this machine once "
+        log.debug("runtime=auto: measuring PyTorch and ONNX Runtime on this machine once "
                  "(kept in %s)", cache_path())
         verdict = calibrate(model_dir)
     if not verdict.get("onnx_faster"):

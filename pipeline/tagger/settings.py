@@ -92,7 +92,7 @@ def resolve_settings(cfg, model_dir: str | Path | None) -> TaggerSettings:
     precision, why = ("fp32", "precision=fp32") if cfg.precision == "fp32" else \
         resolve(cfg.precision, model_dir or ".", device, getattr(cfg, "runtime", "torch"))
     runtime, how = resolve_runtime(getattr(cfg, "runtime", "torch"), model_dir, device, precision)
-    log.info("%s; %s", why, how)
+    log.debug("%s; %s", why, how)
     return TaggerSettings(max_length=cfg.max_length, stride=cfg.stride, batch_size=cfg.batch_size,
                           linking=cfg.linking, decoding=cfg.decoding, reason=cfg.reason,
                           consistency=cfg.consistency,
