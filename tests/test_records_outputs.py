@@ -7,7 +7,7 @@ import json
 
 from pipeline.formats.inline import parse_markup
 from pipeline.records import build_records, write_records
-from pipeline.records.outputs import COLUMNS, SUMMARY_COLUMNS, summarise, timeline_counts
+from pipeline.records.outputs import COLUMNS, SUMMARY_COLUMNS, plot_timeline, summarise, timeline_counts
 
 
 def expel(doc_id, expeller, expelled, date):
@@ -100,3 +100,14 @@ def test_parquet_holds_the_same_table_as_the_rows_and_an_empty_one_keeps_its_typ
     empty = pq.read_table(tmp_path / "empty.parquet")
     assert empty.num_rows == 0 and empty.schema.field("count").type == pa.int64()
     assert empty.schema.field("retaliation").type == pa.bool_()
+
+
+def test_the_timeline_legend_does_not_cover_the_bars(tmp_path):
+    records = [{"date": f"20{10 + i % 9}-0{1 + i % 9}-01", "expeller_country": c}
+               for i, c in enumerate(["RUS", "USA", "POL", "GBR", "FRA", "DEU", "CZE", "EST", "LVA", "LTU"] * 3)]
+    fig = plot_timeline(records, tmp_path / "t.png")
+    renderer = fig.canvas.get_renderer()
+    (ax,) = fig.axes
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert legend.x0 >= ax.get_window_extent(renderer).x1          # right of the plotting area
+    assert legend.x1 <= fig.bbox.x1                                  # and inside the picture

@@ -131,14 +131,16 @@ def timeline_counts(records: Iterable[dict[str, Any]], top: int = 8) -> tuple[li
     return periods, series
 
 
-def plot_timeline(records: Iterable[dict[str, Any]], path: Path, top: int = 8) -> None:
-    """Stacked bars of expulsions over time by expelling country (Agg, no display)."""
+def plot_timeline(records: Iterable[dict[str, Any]], path: Path, top: int = 8):
+    """Stacked bars of expulsions over time by expelling country (Agg, no display); returns
+    the matplotlib Figure it saved."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     periods, series = timeline_counts(records, top=top)
-    fig = Figure(figsize=(max(6.0, 0.35 * len(periods) + 2), 4.0), dpi=100)
+    # The legend sits right of the bars (room added for it), never over them.
+    fig = Figure(figsize=(max(6.0, 0.35 * len(periods) + 2) + 1.6, 4.0), dpi=100)
     FigureCanvasAgg(fig)  # the Agg canvas, without touching pyplot's global backend
     ax = fig.subplots()
     if not periods:
@@ -155,9 +157,11 @@ def plot_timeline(records: Iterable[dict[str, Any]], path: Path, top: int = 8) -
         ax.set_ylabel("expulsions (records)")
         ax.set_title("Diplomatic expulsions by expelling country")
         ax.tick_params(axis="x", labelrotation=90 if len(periods) > 12 else 0)
-        ax.legend(fontsize="small", ncol=2)
+        ax.legend(fontsize="small", title="expeller", loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  borderaxespad=0.0, frameon=False)
     fig.tight_layout()
     fig.savefig(path)
+    return fig
 
 
 def write_records(records: Sequence[dict[str, Any]], out_dir: str | Path) -> dict[str, Path]:
