@@ -22,7 +22,10 @@ Two patterns in the tagger's output are likely errors:
   verb (ordered, gave, told, asked) joined by "and" to an earlier trigger of its
   sentence, with no EXPELLED of its own, adds its arguments (the DEADLINE) to the
   earlier event instead of making a second one (the guide: "gives him until March 29
-  to leave" adds a DEADLINE to the event, not a trigger).
+  to leave" adds a DEADLINE to the event, not a trigger);
+- **a second mention of one act without its people** ("expels the Mexican ambassador and
+  [declares] him persona non grata"): the guide has both events share the EXPELLED, so
+  the later one gets the earlier one's EXPELLED spans (``share_expelled``).
 
 Countries are resolved with :mod:`pipeline.records.countries`, as event records do.
 
@@ -161,6 +164,33 @@ def merge_follow_ups(text: str, events: Sequence[Event]) -> list[Event]:
     return out
 
 
+_PRONOUN = re.compile(r"\b(?:him|her|them)\b", re.IGNORECASE)
+
+
+def share_expelled(text: str, events: Sequence[Event]) -> list[Event]:
+    """Give a second mention of one act its people: "Peru [expels] the Mexican ambassador
+    and [declares] him persona non grata" is two events that share the EXPELLED (the
+    annotation guide, R8), but linking gives each span to one trigger.  An event with no
+    EXPELLED whose trigger follows another event's trigger in the same sentence, with
+    "and" and a pronoun object ("him", "her", "them") between them, gets that event's
+    EXPELLED spans."""
+    ordered = sorted(events, key=lambda e: e.trigger.start)
+    bounds = sentence_bounds(text)
+    starts = [b[0] for b in bounds]
+    out = [Event(ev.trigger, list(ev.arguments), dict(ev.extra)) for ev in ordered]
+    for i in range(1, len(out)):
+        ev, prev = out[i], out[i - 1]
+        if any(a.label == "EXPELLED" for a in ev.arguments):
+            continue
+        same = bisect.bisect_right(starts, prev.trigger.start) == bisect.bisect_right(starts, ev.trigger.start)
+        between = text[prev.trigger.end:ev.trigger.start]
+        people = [a for a in prev.arguments if a.label == "EXPELLED"]
+        if same and people and re.search(r"\band\b", between) and _PRONOUN.search(between) \
+                and not re.search(r"[.;!?]", between):
+            ev.arguments.extend(people)
+    return out
+
+
 def consistent_events(text: str, events: Sequence[Event]) -> list[Event]:
     """Copies of ``events`` with the likely errors above mended."""
     from pipeline.records.countries import country_code, expelled_country, is_organisation
@@ -181,4 +211,4 @@ def consistent_events(text: str, events: Sequence[Event]) -> list[Event]:
             args = [a for a in args if a.label != "EXPELLER" or (code := country_code(a.text)) is None
                     or code not in expelled or is_organisation(code)]
         out.append(Event(ev.trigger, args, dict(ev.extra)))
-    return deadline_roles(text, merge_follow_ups(text, out))
+    return deadline_roles(text, share_expelled(text, merge_follow_ups(text, out)))

@@ -152,3 +152,22 @@ def test_augmented_deadline_clauses_are_valid_and_add_no_trigger():
         old = {a.text for e in d.events for a in e.arguments if a.label == "DEADLINE"}
         assert all(is_deadline_context(new.text, a) for a in added if a.text not in old)
     assert made > 50
+
+
+def test_a_second_mention_of_one_act_shares_the_people():
+    from pipeline.consistency import share_expelled
+
+    text = "Peru expels the Mexican ambassador and declares him persona non grata."
+    a = Event(span(text, "TRIGGER", "expels"), [span(text, "EXPELLED", "the Mexican ambassador")])
+    b = Event(span(text, "TRIGGER", "persona non grata"), [])
+    out = share_expelled(text, [a, b])
+    assert [x.text for x in out[1].arguments] == ["the Mexican ambassador"]
+    other = "Peru expels the Mexican ambassador. Chile declares him persona non grata."
+    a = Event(span(other, "TRIGGER", "expels"), [span(other, "EXPELLED", "the Mexican ambassador")])
+    b = Event(span(other, "TRIGGER", "persona non grata"), [])
+    assert share_expelled(other, [a, b])[1].arguments == []            # another sentence, another act
+    from pipeline.corpus import load_gold
+
+    docs = load_gold(["data/gold/train.jsonl", "data/gold/dev.jsonl"])
+    assert all([len(e.arguments) for e in share_expelled(d.text, d.events)]
+               == [len(e.arguments) for e in sorted(d.events, key=lambda e: e.trigger.start)] for d in docs)
