@@ -18,7 +18,7 @@ from pipeline.encoding import Window, encode_documents
 from pipeline.errors import PrecisionError
 from pipeline.linking import link
 from pipeline.schema import Document, Span
-from pipeline.tagger.decoding import decode_spans, repair_spans, without_overlaps
+from pipeline.tagger.decoding import decode_spans, repair_spans, tidy_spans, without_overlaps
 from pipeline.tagger.precision import autocast, quantize_int8
 from pipeline.tagger.settings import TaggerSettings
 
@@ -224,11 +224,12 @@ class Tagger:
         for w, p in zip(windows, probs):
             per_doc[w.doc_index][0].append(w)
             per_doc[w.doc_index][1].append(p)
-        out = [repair_spans(d.text, decode_spans(d.text, ws, ps, s.decoding)) for d, (ws, ps) in zip(docs, per_doc)]
+        out = [tidy_spans(d.text, repair_spans(d.text, decode_spans(d.text, ws, ps, s.decoding)))
+               for d, (ws, ps) in zip(docs, per_doc)]
         if s.reason == "rules":
             from pipeline.reasons import rule_reasons
 
-            out = [rule_reasons(d.text, spans) for d, spans in zip(docs, out)]
+            out = [tidy_spans(d.text, rule_reasons(d.text, spans)) for d, spans in zip(docs, out)]
         return [without_overlaps(d.id, spans) for d, spans in zip(docs, out)]
 
     def predict(self, docs: Iterable[Document]) -> list[Document]:

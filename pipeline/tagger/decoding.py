@@ -145,6 +145,68 @@ def repair_spans(text: str, spans: list[Span], max_gap: int = 30) -> list[Span]:
     return [sp for sp in out if sp.text.strip().lower() not in _FUNCTION_WORDS]
 
 
+_PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n")
+_OPENERS = {")": "(", "]": "[", "}": "{", "”": "“", "’": "‘", "»": "«"}
+_QUOTES = "\"'"
+# A full stop that belongs to the word before it: "U.S.", "U.K.", "Jr.", "Co.", "Gen."
+_ABBREVIATION = re.compile(r"(?:\b(?:[A-Za-z]\.){2,}|\b(?:Jr|Sr|Co|Inc|Ltd|Corp|Gen|Col|Lt|Sgt|St|Mt|No)\.)$")
+
+
+def tidy_span(text: str, start: int, end: int) -> tuple[int, int]:
+    r"""``[start, end)`` shrunk to what ANNOTATION.md lets a span hold (R7 of the guide): no
+    whitespace or sentence punctuation at either edge, a closing quote or bracket only
+    with its opener inside, and never across a paragraph break (the part before the
+    first break is kept, or the first part that holds a word).  ``(start, start)`` when
+    nothing is left.
+
+    Example:
+        >>> t = "expelled four Russian diplomats.\n\nAlexander Litvinenko"
+        >>> s, e = tidy_span(t, 9, len(t)); t[s:e]
+        'four Russian diplomats'
+    """
+    piece = text[start:end]
+    parts = [(m.start(), m.end()) for m in _PARAGRAPH.finditer(piece)]
+    if parts:
+        bounds, lo = [], 0
+        for a, b in parts:
+            bounds.append((lo, a))
+            lo = b
+        bounds.append((lo, len(piece)))
+        lo, hi = next(((a, b) for a, b in bounds if re.search(r"\w", piece[a:b])), bounds[0])
+        start, end = start + lo, start + hi
+    while start < end:
+        ch = text[start]
+        if ch.isspace() or ch in ".,;:!?)]}”’»" or (ch in _QUOTES and text.count(ch, start, end) % 2 == 1):
+            start += 1
+        else:
+            break
+    while end > start:
+        ch = text[end - 1]
+        if ch.isspace() or ch in ",;:":
+            end -= 1
+        elif ch in ".!?" and not _ABBREVIATION.search(text[start:end]):
+            end -= 1
+        elif ch in _OPENERS and _OPENERS[ch] not in text[start:end - 1]:
+            end -= 1
+        elif ch in _QUOTES and text.count(ch, start, end) % 2 == 1:
+            end -= 1
+        elif ch in "([{“‘«":
+            end -= 1
+        else:
+            break
+    return start, end
+
+
+def tidy_spans(text: str, spans: list[Span]) -> list[Span]:
+    """Every span through :func:`tidy_span`; spans left empty are dropped."""
+    out = []
+    for sp in spans:
+        a, b = tidy_span(text, sp.start, sp.end)
+        if a < b:
+            out.append(sp if (a, b) == (sp.start, sp.end) else Span(sp.label, a, b, text[a:b], sp.score))
+    return out
+
+
 def without_overlaps(doc_id: str, spans: list[Span]) -> list[Span]:
     """Spans never overlap (ANNOTATION.md); decoding cannot produce an overlap, but if a
     later step ever did, the later span is dropped with a warning rather than writing an
