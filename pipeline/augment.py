@@ -384,7 +384,7 @@ _DEADLINE_SPANS = ["72 hours", "48 hours", "24 hours", "seven days", "a week", "
 def deadline_edits(doc: Document, rng) -> list[Edit]:
     """Append a deadline clause to the sentence of one trigger that has no DEADLINE, with
     the DEADLINE span linked to that trigger; TIME spans are left as they are."""
-    from pipeline.linking import sentence_bounds
+    from pipeline.text import sentence_bounds
 
     spans = doc.spans()
     candidates = [ev for ev in doc.events if not any(a.label == "DEADLINE" for a in ev.arguments)]

@@ -44,7 +44,7 @@ import bisect
 import re
 from typing import Sequence
 
-from pipeline.linking import sentence_bounds
+from pipeline.text import sentence_bounds
 from pipeline.schema import Event, Span
 
 _SEPARATORS = re.compile(r"\s*(?:,|\band\b|\bor\b|&)\s*")

@@ -14,22 +14,9 @@ Two strategies, measured against each other as Arg-C+ on gold:
 from __future__ import annotations
 
 import bisect
-import re
 
 from pipeline.schema import TRIGGER, Event, Span
-
-_SENT_END = re.compile(r"[.!?][\"”’')]?\s+(?=[A-Z\"“‘'(\[])|\n\s*\n")
-
-
-def sentence_bounds(text: str) -> list[tuple[int, int]]:
-    """Rough sentence spans ``[start, end)`` covering the whole text."""
-    bounds, start = [], 0
-    for m in _SENT_END.finditer(text):
-        bounds.append((start, m.end()))
-        start = m.end()
-    bounds.append((start, len(text)))
-    return bounds
-
+from pipeline.text import sentence_bounds
 
 def _sentence_of(pos: int, starts: list[int]) -> int:
     """Index of the sentence holding ``pos``; ``starts`` are the sentences' start offsets."""

@@ -22,7 +22,7 @@ import re
 from bisect import bisect_left
 
 from pipeline.baselines.lexicon import Sentence, reason_clause, word_spans
-from pipeline.linking import sentence_bounds
+from pipeline.text import sentence_bounds
 from pipeline.schema import TRIGGER, Span, make_span
 
 # How far after a trigger an EXPELLED span may start and still push the clause search

@@ -12,7 +12,8 @@ from typing import Sequence
 import numpy as np
 
 from pipeline.baselines.lexicon import _MONTH, _WEEKDAY, NON_OFFICIAL_RE, OFFICIAL_RE, word_spans
-from pipeline.linking import link, sentence_bounds
+from pipeline.linking import link
+from pipeline.text import sentence_bounds
 from pipeline.schema import Document, Span
 
 _DEMONYMS = set("""afghan albanian algerian american argentine armenian australian austrian azerbaijani

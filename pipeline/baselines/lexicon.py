@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from pipeline.linking import link, sentence_bounds
+from pipeline.linking import link
+from pipeline.text import sentence_bounds
 from pipeline.schema import TRIGGER, Document, Span, make_span
 
 WORD_RE = re.compile(r"\w+|[^\w\s]")

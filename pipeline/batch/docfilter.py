@@ -258,10 +258,10 @@ def _pieces(text: str, size: int) -> list[str]:
     characters (a longer sentence is cut in ``size`` pieces)."""
     if len(text) <= size:
         return [text]
-    from pipeline.linking import sentence_bounds
+    from pipeline.text import rough_sentence_bounds
 
     sents = []
-    for s, e in sentence_bounds(text):
+    for s, e in rough_sentence_bounds(text):
         sents.extend(text[i:min(i + size, e)] for i in range(s, e, size))
     if len(sents) == 1:
         return sents

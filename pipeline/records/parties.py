@@ -25,7 +25,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from pipeline.linking import sentence_bounds
+from pipeline.text import sentence_bounds
 from pipeline.records.counts import add_counts, parse_count
 from pipeline.records.countries import (country_code, expelled_countries, find_mentions,
                                         is_organisation)

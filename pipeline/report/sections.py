@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from pipeline.linking import sentence_bounds
+from pipeline.text import sentence_bounds
 from pipeline.report.analysis import ERROR_KINDS, ErrorItem, classify_errors, f1, pr_curve, trigger_outcomes
 from pipeline.report.plots import plot_confusion, plot_pr, plot_score_hist
 from pipeline.report.render import Block, render_html, render_markdown

@@ -1,0 +1,42 @@
+"""Sentences of news text (pipeline/text.py): abbreviations, quotes, headlines, datelines."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.text import rough_sentence_bounds, sentence_bounds
+
+
+def sentences(text: str) -> list[str]:
+    return [text[a:b].strip() for a, b in sentence_bounds(text)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The U.S. expels two Russian diplomats. Moscow vows to respond.",
+     ["The U.S. expels two Russian diplomats.", "Moscow vows to respond."]),
+    ("Mr. Peskov said Gen. Ivanov was expelled. The U.K. agreed.",
+     ["Mr. Peskov said Gen. Ivanov was expelled.", "The U.K. agreed."]),
+    ("President George W. Bush expels 15 Cuban diplomats.", ["President George W. Bush expels 15 Cuban diplomats."]),
+    ('"They must leave by Friday," the minister said. Nobody answered.',
+     ['"They must leave by Friday," the minister said.', "Nobody answered."]),
+    ("Russia Expels Two U.S. Diplomats\n\nMOSCOW (Reuters) - Russia expelled two U.S. diplomats on Friday.",
+     ["Russia Expels Two U.S. Diplomats", "MOSCOW (Reuters) - Russia expelled two U.S. diplomats on Friday."]),
+    ("By Jane Doe\n\nWARSAW - Poland expels 45 Russian diplomats.\n\nThe embassy said nothing.",
+     ["By Jane Doe", "WARSAW - Poland expels 45 Russian diplomats.", "The embassy said nothing."]),
+])
+def test_news_sentences(text, expected):
+    assert sentences(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "a", "\n\n\nx\n\n", "Ends without a stop", "One. Two. Three!"])
+def test_bounds_cover_the_text_in_order(text):
+    for split in (sentence_bounds, rough_sentence_bounds):
+        b = split(text)
+        assert b[0][0] == 0 and b[-1][1] == len(text)
+        assert all(a[1] == c[0] for a, c in zip(b, b[1:]))
+    assert all(s < e for s, e in sentence_bounds(text)) or not text
+
+
+def test_the_rough_splitter_is_the_old_regex():
+    assert len(rough_sentence_bounds("Mr. Peskov spoke. Moscow responds.")) == 3
+    assert len(sentence_bounds("Mr. Peskov spoke. Moscow responds.")) == 2
