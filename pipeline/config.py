@@ -26,6 +26,9 @@ class DataConfig:
     # contiguous blocks of years; the run trains on all blocks but data.fold and scores it.
     folds: int = 0
     fold: int = 0
+    # Synthetic documents written by the project (data/synthetic/, each marked
+    # "synthetic": true): added to the training side only, never held out, never scored.
+    synthetic: list[str] = field(default_factory=list)
     fraction: float = 1.0      # share of training documents used (learning curves)
     positive_repeat: int = 2   # documents with events are seen this many times an epoch
     negatives_per_epoch: int = 0   # a fresh sample of documents without events each epoch; 0 = all

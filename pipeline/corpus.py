@@ -8,7 +8,7 @@ Example:
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -31,6 +31,22 @@ def load_gold(paths: Sequence[str] | str) -> list[Document]:
             raise MissingFileError(f"gold file {p!r} not found (working directory: {Path.cwd()}); "
                                    "run from the project root or set data.train / data.dev / gold")
         docs.extend(read_corpus(p))
+    return docs
+
+
+def load_synthetic(paths: Sequence[str] | str) -> list[Document]:
+    """Read the synthetic training documents (``data.synthetic``).
+
+    Raises:
+        MissingFileError: a file does not exist.
+        CorpusError: a document is not marked ``"synthetic": true`` (synthetic text must
+            never pass for gold), or a file breaks the contract.
+    """
+    docs = load_gold(paths)
+    unmarked = [d.id for d in docs if d.meta.get("synthetic") is not True]
+    if unmarked:
+        raise CorpusError(f"{len(unmarked)} document(s) of data.synthetic are not marked \"synthetic\": true, "
+                          f"e.g. {unmarked[:3]}; only text the project wrote itself goes there, marked")
     return docs
 
 
@@ -141,10 +157,12 @@ class Split:
     heldout: list[Document] | None
     kind: str | None
     fold: Fold | None = None
+    synthetic: list[Document] = field(default_factory=list)   # training only, never scored
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "train_docs": len(self.train),
                                "train_events": sum(len(d.events) for d in self.train),
+                               "synthetic_docs": len(self.synthetic),
                                "heldout_docs": len(self.heldout) if self.heldout is not None else 0}
         if self.fold is not None:
             out.update(self.fold.describe())
@@ -158,7 +176,9 @@ def load_split(data, seed: int) -> Split:
     - ``data.folds >= 2``: all of ``data.train`` (and ``data.dev``) cut into time blocks;
       fold ``data.fold`` is held out;
     - else ``data.dev`` (when set) is held out;
-    - ``data.fraction`` subsamples the training side (learning curves).
+    - ``data.fraction`` subsamples the training side (learning curves);
+    - ``data.synthetic`` documents are kept apart (``Split.synthetic``): trained on, in
+      every fold, never held out or scored.
 
     Raises:
         MissingFileError, CorpusError: a file is missing or broken, a document is in both
@@ -167,11 +187,14 @@ def load_split(data, seed: int) -> Split:
     """
     train = load_gold(data.train)
     dev = load_gold(data.dev) if data.dev else None
+    synthetic = load_synthetic(data.synthetic) if data.synthetic else []
     if dev is not None:
         check_disjoint(train, dev)
+    check_disjoint(train + (dev or []), synthetic)
     if data.folds:
         if not 0 <= data.fold < data.folds:
             raise ConfigError(f"data.fold={data.fold} is not one of 0 .. {data.folds - 1} (data.folds={data.folds})")
         fold = time_folds(train + (dev or []), data.folds)[data.fold]
-        return Split(subsample(fold.train, data.fraction, seed), fold.heldout, "fold", fold)
-    return Split(subsample(train, data.fraction, seed), dev, "dev" if dev is not None else None)
+        return Split(subsample(fold.train, data.fraction, seed), fold.heldout, "fold", fold, synthetic)
+    return Split(subsample(train, data.fraction, seed), dev, "dev" if dev is not None else None,
+                 synthetic=synthetic)

@@ -73,7 +73,7 @@ def train(cfg: TrainConfig, run_dir: str | Path,
     # Checkpoints live beside the output model, so that the same command finds them
     # again after an interrupt even though Hydra gives every run a new directory.
     ckpt_dir = Path(f"{cfg.output_dir}.checkpoints") if cfg.output_dir else run_dir / "checkpoints"
-    fitted = fit(model, tokenizer, split.train, cfg.data, cfg.trainer, ckpt_dir, fingerprint(resolved),
+    fitted = fit(model, tokenizer, split.train + split.synthetic, cfg.data, cfg.trainer, ckpt_dir, fingerprint(resolved),
                  score=score if wants_scores else None, augmenter=_augmenter(cfg),
                  on_checkpoint=on_checkpoint)
 
