@@ -2,7 +2,7 @@
 
 Usage:
     expel-train experiment=crossval [other overrides, sweeps allowed]
-    python benchmarks/crossval_report.py outputs/train-multirun/<date> [--out DIR]
+    python benchmarks/crossval_report.py outputs/train-multirun/<date> [--out DIR] [--articles]
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("multirun_dir", nargs="+", help="sweep folder(s) Hydra printed (outputs/train-multirun/<date>)")
     parser.add_argument("--out", default=None, help="output folder (default: the first sweep folder)")
+    parser.add_argument("--articles", action="store_true",
+                        help="also score each fold on its held-out items composed into articles (saved fold models)")
     args = parser.parse_args(argv)
     try:
-        md = write_crossval_report(args.multirun_dir, args.out)
+        md = write_crossval_report(args.multirun_dir, args.out, articles=args.articles)
     except ExpelError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,10 +25,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from pipeline.config import TaggerConfig  # noqa: E402
-from pipeline.crossval import FoldRun, collect, gold_by_id, plot_curves, render_markdown, summarise  # noqa: E402
+from pipeline.crossval import (FoldRun, collect, fold_tagger, gold_by_id, plot_curves,  # noqa: E402
+                               render_markdown, summarise)
+from pipeline.errors import MissingFileError  # noqa: E402
 from pipeline.evaluation import predict_and_score  # noqa: E402
 from pipeline.formats.jsonl import read_events_jsonl, write_events_jsonl  # noqa: E402
-from pipeline.tagger import Tagger, resolve_settings  # noqa: E402
 
 
 def parse_variant(text: str) -> dict[str, object]:
@@ -46,13 +46,10 @@ def parse_variant(text: str) -> dict[str, object]:
 
 def rerun(run: FoldRun, name: str, changes: dict[str, object]) -> FoldRun:
     """The fold's held-out documents tagged again by its saved model with ``changes``."""
-    model_dir = run.path / "model"
-    if not (model_dir / "model.safetensors").is_file():
-        raise SystemExit(f"error: {run.path} has no saved model; run the sweep with save_model=true "
-                         "(experiment=crossval does)")
-    t = run.config["tagger"]
-    base = TaggerConfig(**{k: v for k, v in t.items() if k in TaggerConfig.__dataclass_fields__})
-    tagger = Tagger.from_dir(str(model_dir), resolve_settings(replace(base, **changes), model_dir))
+    try:
+        tagger = fold_tagger(run, **changes)
+    except MissingFileError as e:
+        raise SystemExit(f"error: {e}") from None
     by_id = gold_by_id(run.config)
     gold = [by_id[d.id] for d in read_events_jsonl(str(run.path / "heldout_predictions.jsonl"))]
     scores, pred = predict_and_score(tagger, gold)

@@ -22,7 +22,11 @@ Entity Recognition" (mention replacement helps most with small training sets):
 - **deadlines**: a clause stating by when the expelled must leave is appended to the
   sentence of a trigger without a DEADLINE ("; they must leave by October 31", "and
   ordered them to leave within 72 hours", "giving them until March 10 to leave"), the
-  DEADLINE linked to that trigger and no trigger on "ordered" / "gave" / "told".
+  DEADLINE linked to that trigger and no trigger on "ordered" / "gave" / "told";
+- **articles** (``augment.articles``, with a pool of training documents): the variant is
+  laid out as a news article with one to three items of the same weeks as later
+  paragraphs, a headline, a dateline, curly quotes and wrapped lines
+  (:mod:`pipeline.articles`).
 
 Every rewrite is an edit of the text; spans before, after and around an edit move with
 it, a span an edit replaces becomes the new text, and the result is validated against
@@ -421,10 +425,11 @@ class Augmenter:
         cfg: an :class:`pipeline.config.AugmentConfig` (the chance of each rewrite).
     """
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, pool: list[Document] | None = None):
         self.cfg = cfg
+        self.pool = pool or []          # the training documents, for article layouts
         self.made: dict[str, int] = {"countries": 0, "counts": 0, "dates": 0, "triggers": 0,
-                                     "deadlines": 0, "dropped": 0}
+                                     "deadlines": 0, "articles": 0, "dropped": 0}
 
     def __call__(self, doc: Document, rng) -> Document | None:
         if not doc.events:
@@ -447,6 +452,13 @@ class Augmenter:
                 continue
             out = new
             self.made[name] += 1
+        if self.pool and rng.random() < getattr(self.cfg, "articles", 0.0):
+            from pipeline.articles import compose_article, neighbours
+
+            article = compose_article(out, neighbours(out, self.pool, rng.randint(1, 3), rng), rng)
+            if article is not None:
+                out = article
+                self.made["articles"] += 1
         if out is doc:
             return None
         return Document(f"{doc.id}#aug", out.text, out.events, {**doc.meta, "augmented": True})

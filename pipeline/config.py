@@ -98,6 +98,7 @@ class AugmentConfig:
     dates: float = 0.5         # other months, days and hour counts in TIME and DEADLINE
     triggers: float = 0.5      # expels <-> orders ... to leave <-> declares ... persona non grata ...
     deadlines: float = 0.3     # append "; they must leave by October 31" and the like, DEADLINE linked
+    articles: float = 0.0      # lay the variant out as an article with items of the same weeks (pipeline/articles.py)
 
 
 @dataclass

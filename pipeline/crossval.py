@@ -117,16 +117,65 @@ def gold_by_id(cfg: dict[str, Any]) -> dict[str, Document]:
 
 
 def pooled(runs: Sequence[FoldRun]) -> tuple[list[Document], list[Document]]:
-    """Gold and held-out predictions of all folds of one recipe, as one corpus."""
+    """Gold and held-out predictions of all folds of one recipe, as one corpus (the gold
+    of a composite-article run is its own ``heldout_gold.jsonl``)."""
     from pipeline.formats.jsonl import read_events_jsonl
 
     by_id = gold_by_id(runs[0].config)
     gold, pred = [], []
     for r in sorted(runs, key=lambda r: r.fold):
+        own = r.path / "heldout_gold.jsonl"
+        own_gold = {d.id: d for d in read_events_jsonl(str(own))} if own.is_file() else by_id
         for d in read_events_jsonl(str(r.path / "heldout_predictions.jsonl")):
             pred.append(d)
-            gold.append(by_id[d.id])
+            gold.append(own_gold[d.id])
     return gold, pred
+
+
+def fold_tagger(run: FoldRun, **changes):
+    """The saved model of a fold job with its own tagger settings (``changes`` on top).
+
+    Raises:
+        MissingFileError: the job saved no model (``save_model=true``; experiment=crossval does).
+    """
+    from dataclasses import replace
+
+    from pipeline.config import TaggerConfig
+    from pipeline.tagger import Tagger, resolve_settings
+
+    model_dir = run.path / "model"
+    if not (model_dir / "model.safetensors").is_file():
+        raise MissingFileError(f"{run.path} has no saved model; run the sweep with save_model=true "
+                               "(experiment=crossval does)")
+    t = run.config.get("tagger", {})
+    base = TaggerConfig(**{k: v for k, v in t.items() if k in TaggerConfig.__dataclass_fields__})
+    return Tagger.from_dir(str(model_dir), resolve_settings(replace(base, **changes), model_dir))
+
+
+# The composite articles of evaluation are laid out with another seed than any training run's.
+ARTICLE_SEED = 7001
+
+
+def article_run(run: FoldRun, seed: int = ARTICLE_SEED) -> FoldRun:
+    """The fold's held-out items composed into articles (:func:`pipeline.articles.articles_of`,
+    3-5 items each, every item once) and tagged by the fold's saved model; written to
+    ``<job>/articles/`` (gold and predictions) and returned as a run of its own."""
+    import random
+
+    from pipeline.articles import articles_of
+    from pipeline.evaluation import predict_and_score
+    from pipeline.formats.jsonl import read_events_jsonl, write_events_jsonl
+
+    by_id = gold_by_id(run.config)
+    items = [by_id[d.id] for d in read_events_jsonl(str(run.path / "heldout_predictions.jsonl"))]
+    gold = articles_of(items, random.Random(f"{seed}:{run.fold}"))
+    scores, pred = predict_and_score(fold_tagger(run), gold)
+    out = run.path / "articles"
+    out.mkdir(parents=True, exist_ok=True)
+    write_events_jsonl(gold, str(out / "heldout_gold.jsonl"))
+    write_events_jsonl(pred, str(out / "heldout_predictions.jsonl"))
+    (out / "scores.json").write_text(json.dumps(scores, indent=1), encoding="utf-8")
+    return FoldRun(out, f"{run.recipe} · articles", run.fold, run.config, scores, [], None)
 
 
 def summarise(runs: Sequence[FoldRun]) -> dict[str, Any]:
@@ -149,6 +198,11 @@ def summarise(runs: Sequence[FoldRun]) -> dict[str, Any]:
     out["role_recall"] = {r: scores["per_role"][r]["recall"] for r in ROLES}
     out["trigger_forms"] = recall_by_trigger_form(gold, pred, min_count=1)
     out["fields"] = field_agreement(gold, pred)
+    seed = [(g, p) for g, p in zip(gold, pred) if g.id.startswith("seed-")]
+    if seed:     # the founding article, a real multi-paragraph news story, on its own
+        sg, sp = zip(*seed)
+        s_scores = score_documents(list(sg), list(sp))
+        out["seed_article"] = {name: lookup(s_scores, path) for name, path in {**MAIN, **ROLE_ROWS}.items()}
     out["curves"] = _curves(folds)
     return out
 
@@ -164,14 +218,20 @@ def _curves(folds: Sequence[FoldRun]) -> dict[str, list[float]]:
 
 
 def write_crossval_report(multirun_dirs: str | Path | Sequence[str | Path],
-                          out_dir: str | Path | None = None) -> Path:
+                          out_dir: str | Path | None = None, articles: bool = False) -> Path:
     """Write ``crossval.md``, ``crossval.json`` and ``crossval_curves.png`` (into ``out_dir``,
     default the first sweep folder).
+
+    Args:
+        articles: also score every fold on its held-out items composed into articles
+            (:func:`article_run`; needs the saved fold models), a recipe row of its own.
 
     Returns:
         The path of ``crossval.md``.
     """
     runs = collect(multirun_dirs)
+    if articles:
+        runs = runs + [article_run(r) for r in runs]
     recipes: dict[str, list[FoldRun]] = {}
     for r in runs:
         recipes.setdefault(r.recipe, []).append(r)
@@ -227,6 +287,26 @@ def render_markdown(summary: dict[str, Any], runs: Sequence[FoldRun]) -> str:
     if rare:
         lines += ["", "Rarer forms (first recipe, found / gold): " + ", ".join(
             f"{f} {v['found']}/{v['gold']}" for f, v in rare.items()) + "."]
+    plain = [n for n in summary if not n.endswith(" · articles")]
+    if any(f"{n} · articles" in summary for n in plain):
+        cols = ["Tri-C", "Arg-C", "Arg-C+", "REASON (Arg-C)"]
+        lines += ["", "## Articles and summaries", "",
+                  "Each fold's held-out items composed into news articles (3-5 items each: headline, "
+                  "dateline, paragraphs, curly quotes, wrapped lines; pipeline/articles.py, a seed no "
+                  "training run uses), tagged by the same fold model; mean ± std over folds.", "",
+                  "| recipe | text | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
+        for n in plain:
+            for label, key in (("summaries", n), ("articles", f"{n} · articles")):
+                if key in summary:
+                    lines.append(f"| `{n}` | {label} | " + " | ".join(
+                        _ms(summary[key]["mean_std"].get(c)) for c in cols) + " |")
+    seeds = {n: s["seed_article"] for n, s in summary.items() if s.get("seed_article")}
+    if seeds:
+        lines += ["", "## The seed article (a real multi-paragraph news story, held out in its fold)", "",
+                  "| recipe | Tri-C | Arg-C | Arg-C+ | REASON |", "|---|---|---|---|---|"]
+        for n, s in seeds.items():
+            lines.append(f"| `{n}` | {s['Tri-C']:.3f} | {s['Arg-C']:.3f} | {s['Arg-C+']:.3f} | "
+                         f"{s['REASON (Arg-C)']:.3f} |")
     names = list(first.get("fields", {}))
     if names:
         lines += ["", "## Event record fields (pooled; on gold events whose trigger was found)", "",

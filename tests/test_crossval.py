@@ -65,7 +65,7 @@ def test_a_crossval_sweep_of_the_tiny_model_gives_a_pooled_report(tmp_path):
     for fold in (0, 1):
         job = sweep / f"{fold}_data.fold={fold}"
         overrides = ["experiment=tiny", "data.folds=2", f"data.fold={fold}", "trainer.max_steps=2",
-                     "save_model=false", "doc_filter=false"]
+                     "save_model=true", "doc_filter=false", "measure_precision=false"]
         train(compose_config("train", overrides), job)
         (job / ".hydra").mkdir()
         from omegaconf import OmegaConf
@@ -82,3 +82,13 @@ def test_a_crossval_sweep_of_the_tiny_model_gives_a_pooled_report(tmp_path):
     assert sum(v["gold"] for v in forms.values()) == total       # every gold trigger, held out once
     assert set(data["mean_std"]) >= {"Tri-C", "Arg-C", "Arg-C+"} and data["curves"]["argument"]
     assert (sweep / "crossval_curves.png").stat().st_size > 1000
+    # the same folds, their held-out items composed into articles and tagged by the fold models
+    md = write_crossval_report(sweep, articles=True).read_text()
+    assert "## Articles and summaries" in md and "| `trainer.max_steps=2` | articles |" in md
+    arts = json.loads((sweep / "crossval.json").read_text())["trainer.max_steps=2 · articles"]
+    from pipeline.formats.jsonl import read_events_jsonl
+
+    composed = [d for f in (0, 1) for d in read_events_jsonl(str(sweep / f"{f}_data.fold={f}" / "articles"
+                                                                  / "heldout_gold.jsonl"))]
+    assert any("\n\n" in d.text for d in composed)                  # paragraphs
+    assert sum(v["gold"] for v in arts["trigger_forms"].values()) >= total   # + headline mentions

@@ -74,7 +74,7 @@ def train(cfg: TrainConfig, run_dir: str | Path,
     # again after an interrupt even though Hydra gives every run a new directory.
     ckpt_dir = Path(f"{cfg.output_dir}.checkpoints") if cfg.output_dir else run_dir / "checkpoints"
     fitted = fit(model, tokenizer, split.train + split.synthetic, cfg.data, cfg.trainer, ckpt_dir, fingerprint(resolved),
-                 score=score if wants_scores else None, augmenter=_augmenter(cfg),
+                 score=score if wants_scores else None, augmenter=_augmenter(cfg, split.train + split.synthetic),
                  on_checkpoint=on_checkpoint)
 
     tagger = Tagger(fitted.model, tokenizer, settings)
@@ -109,12 +109,12 @@ def train(cfg: TrainConfig, run_dir: str | Path,
             "doc_filter": doc_filter, "seconds": round(fitted.seconds, 1)}
 
 
-def _augmenter(cfg: TrainConfig):
+def _augmenter(cfg: TrainConfig, pool):
     if not cfg.augment.enabled:
         return None
     from pipeline.augment import Augmenter
 
-    return Augmenter(cfg.augment)
+    return Augmenter(cfg.augment, pool=list(pool))
 
 
 def _save(tagger, scores, scored, in_sample: bool, info: dict[str, Any], out_dir: Path, cfg: TrainConfig) -> None:
