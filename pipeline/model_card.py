@@ -24,7 +24,7 @@ def write_model_card(out_dir: Path, info: dict[str, Any]) -> Path:
         "---", "library_name: transformers", "pipeline_tag: token-classification", "tags: [expulsion-events]",
         "---", "", "# Diplomatic expulsion event tagger", "",
         f"Encoder: `{info['config']['model']['encoder']}`; trained on {info['train_docs']} gold documents, "
-        f"scored on {scored_on} ({info['dev_docs']} documents; ANNOTATION.md scoring).", "",
+        f"scored on {scored_on} ({info['dev_docs']} documents; scoring of docs/ANNOTATION.md in the repository).", "",
         *warning,
         "| metric | precision | recall | F1 |", "|---|---|---|---|",
         row("Trigger (Tri-C)", s["trigger"]), row("Argument (Arg-C)", s["argument"]),

@@ -159,7 +159,7 @@ def _scores_section(gold, systems: dict, cfg) -> list[Block]:
                 for label, path in METRIC_ROWS]
 
     note = ("Tri-C: trigger span exact; Arg-C: (role, span) exact; Arg-C+: Arg-C and linked to a "
-            "correct trigger of its gold event (ANNOTATION.md). Micro scores"
+            "correct trigger of its gold event (docs/ANNOTATION.md in the repository). Micro scores"
             + (f"; [low, high] = 95% bootstrap interval over {resamples} document resamples." if resamples
                else "; no confidence intervals (bootstrap = 0)."))
     blocks: list[Block] = [
