@@ -3,7 +3,8 @@
 :func:`sentence_bounds` splits with pySBD (Sadvilkar & Neumann 2020, a maintained,
 rule-based, pure-Python segmenter) inside each paragraph, so that "U.S.", "Mr.", "Gen."
 and "George W. Bush" do not end a sentence and a quotation's full stop does not cut it,
-while a blank line always does (a headline, a dateline, a new paragraph); a paragraph of
+while a blank line always does (a headline, a dateline, a new paragraph) and a wrapped
+line's break does not (:func:`unwrapped`); a paragraph of
 over 2,000 characters is cut into pieces at the rough splitter's ends first, which keeps
 the time linear.
 :func:`rough_sentence_bounds` is the old one-regex splitter, kept where speed matters more
@@ -35,6 +36,37 @@ def rough_sentence_bounds(text: str) -> list[tuple[int, int]]:
     return bounds
 
 
+_LINE_END = re.compile(r"\n(?![ \t\r\f\v]*\n)")
+
+
+def _headline(line: str) -> bool:
+    """A line that stands alone: a Title-Case headline or a byline ("By Jane Doe")."""
+    words = re.findall(r"[^\W\d_][\w'’-]*", line)
+    if not words or len(words) > 20:
+        return False
+    caps = sum(w[0].isupper() for w in words if w.lower() not in _SMALL)
+    return line.startswith("By ") or caps >= 0.7 * max(1, sum(w.lower() not in _SMALL for w in words))
+
+
+_SMALL = frozenset("a an and as at by for from in of on or over the to with".split())
+
+
+def unwrapped(text: str) -> str:
+    """``text`` with the line breaks of wrapped lines turned into spaces (same length): a
+    line break ends a sentence only after sentence punctuation or a stand-alone line (a
+    headline, a byline), and before a capital; pySBD ends one at every line break."""
+    out = list(text)
+    prev = 0
+    for m in _LINE_END.finditer(text):
+        line = text[prev:m.start()].strip()
+        nxt = text[m.end():m.end() + 1]
+        ends = bool(re.search(r"[.!?:\"”’)]$", line)) or _headline(line)
+        if not (ends and (nxt.isupper() or nxt in "\"“‘(")):
+            out[m.start()] = " "
+        prev = m.end()
+    return "".join(out)
+
+
 @lru_cache(maxsize=1)
 def _segmenter():
     import pysbd
@@ -52,8 +84,9 @@ def _sentence_bounds(text: str) -> tuple[tuple[int, int], ...]:
         starts.append(lo)
     paragraphs.append((lo, len(text)))
     seg = _segmenter()
+    flat = unwrapped(text)
     for a, b in (chunk for p in paragraphs for chunk in _chunks(text, *p)):
-        piece = text[a:b]
+        piece = flat[a:b]
         if not piece.strip():
             continue
         starts.append(a)

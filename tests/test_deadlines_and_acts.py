@@ -171,3 +171,45 @@ def test_a_second_mention_of_one_act_shares_the_people():
     docs = load_gold(["data/gold/train.jsonl", "data/gold/dev.jsonl"])
     assert all([len(e.arguments) for e in share_expelled(d.text, d.events)]
                == [len(e.arguments) for e in sorted(d.events, key=lambda e: e.trigger.start)] for d in docs)
+
+
+def test_a_date_outside_a_deadline_position_is_a_time():
+    text = "Slovakia expelled three Russian diplomats on August 11 and gave them 72 hours to leave."
+    ev = Event(span(text, "TRIGGER", "expelled"), [span(text, "DEADLINE", "August 11"),
+                                                    span(text, "DEADLINE", "72 hours")])
+    (out,) = deadline_roles(text, [ev])
+    assert [(a.label, a.text) for a in out.arguments] == [("TIME", "August 11"), ("DEADLINE", "72 hours")]
+    text = "A day before, North Korea expelled the inspectors."
+    ev = Event(span(text, "TRIGGER", "expelled"), [span(text, "DEADLINE", "A day")])
+    assert deadline_roles(text, [ev])[0].arguments[0].label == "TIME"
+
+
+@pytest.mark.parametrize("text, deadline", [
+    ("NATO expels eight Russian officials. The officials must leave their posts by October 31.", "October 31"),
+    ("Albania expels Iranian diplomats. They are told to leave Albania within 24 hours.", "24 hours"),
+    ("Russia expels a Romanian diplomat, who is given 48 hours to leave the country.", "48 hours"),
+    ("Chile expels the consul and gives him until Friday to leave.", "Friday"),
+])
+def test_a_stated_deadline_the_tagger_missed_is_added(text, deadline):
+    from pipeline.consistency import stated_deadlines
+
+    ev = Event(span(text, "TRIGGER", "expels"), [])
+    (out,) = stated_deadlines(text, [ev])
+    assert [(a.label, a.text, a.score) for a in out.arguments] == [("DEADLINE", deadline, None)]
+
+
+def test_stated_deadlines_on_gold_find_the_deadlines_and_nothing_else():
+    from pipeline.consistency import stated_deadlines
+    from pipeline.corpus import load_gold
+
+    docs = load_gold(["data/gold/train.jsonl", "data/gold/dev.jsonl",
+                      "seeds/nato-expels-eight-russian-officials.events.jsonl"])
+    found = spurious = 0
+    for d in docs:
+        bare = [Event(e.trigger, [a for a in e.arguments if a.label != "DEADLINE"]) for e in d.events]
+        gold = {(e.trigger.key, a.start, a.end) for e in d.events for a in e.arguments if a.label == "DEADLINE"}
+        got = {(e.trigger.key, a.start, a.end) for e in stated_deadlines(d.text, bare)
+               for a in e.arguments if a.label == "DEADLINE"}
+        found += len(gold & got)
+        spurious += len(got - gold)
+    assert found >= 15 and spurious == 0
