@@ -75,6 +75,9 @@ class TaggerConfig:
     decoding: str = "viterbi"  # viterbi (valid BIO, most probable) or argmax (word by word)
     reason: str = "rules"      # REASON clauses from the rule anchored on model triggers, or "model"
     consistency: bool = True   # mend events with two uncoordinated EXPELLERs or a same-country pair
+    # Drop events whose trigger the model's verifier (verifier.json, pipeline/verifier.py) scores
+    # below this; 0 = off. Chosen on cross-validation (docs/training.md).
+    verifier: float = 0.4
     # auto: bf16 where the hardware computes it natively and the model's precision.json shows
     # no dev F1 dropping by more than 1 point, else fp32; fp32, bf16 and int8 on request
     # (bf16 and int8 only with a passing measurement: pipeline/tagger/precision.py).

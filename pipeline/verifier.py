@@ -27,6 +27,8 @@ from typing import Sequence
 from pipeline.schema import Document, Event
 from pipeline.text import sentence_bounds
 
+VERIFIER_FILE = "verifier.json"     # beside the model, written by expel-train
+
 # Words that can be a trigger (ANNOTATION.md's examples and the gold corpus's forms).
 CANDIDATES = re.compile(
     r"\b(?:expel\w*|expuls\w*|persona non grata|kick\w* out|ousts?|ousted|orders?|ordered|ordering|"
@@ -63,11 +65,17 @@ def training_examples(docs: Sequence[Document]) -> tuple[list[str], list[int]]:
 
 def fit_verifier(docs: Sequence[Document], c: float = 1.0):
     """The verifier fitted on ``docs`` (a :class:`pipeline.batch.docfilter.DocFilter`
-    without a keyword gate: same features, same plain-Python scoring, same JSON file)."""
+    without a keyword gate: same features, same plain-Python scoring, same JSON file), or
+    None when ``docs`` hold no gold trigger or no other expulsion word."""
     from pipeline.batch.docfilter import fit_filter
 
     texts, labels = training_examples(docs)
-    return fit_filter(texts, labels, c=c, gate=None)
+    if len(set(labels)) < 2:
+        return None                 # nothing to tell apart (a tiny corpus): no verifier
+    try:
+        return fit_filter(texts, labels, c=c, gate=None)
+    except ValueError:              # too few examples for any n-gram to be seen twice
+        return None
 
 
 def trigger_scores(doc: Document, verifier) -> list[float]:
@@ -86,3 +94,17 @@ def verify(docs: Sequence[Document], verifier, threshold: float) -> list[Documen
         out.append(Document(d.id, d.text, [Event(e.trigger, list(e.arguments), dict(e.extra)) for e in keep],
                             dict(d.meta)))
     return out
+
+
+def load_verifier(model_dir):
+    """The verifier saved beside a model (``verifier.json``), or None when there is none.
+
+    Raises:
+        FilterError: a corrupt file (its path named).
+    """
+    from pathlib import Path
+
+    from pipeline.batch.docfilter import DocFilter
+
+    path = Path(model_dir) / VERIFIER_FILE
+    return DocFilter.load(path) if path.is_file() else None

@@ -20,7 +20,7 @@ ENGINES = ("local", "ray")
 RUN_KEYS = ("input", "input_format", "id_field", "text_field", "date_field", "chunk_size", "max_chars",
             "output_format", "model_dir", "filter", "filter_threshold")
 # ... and of the resolved tagger settings (precision as resolved: fp32, bf16 or int8).
-TAGGER_RUN_KEYS = ("max_length", "stride", "linking", "decoding", "reason", "consistency", "precision")
+TAGGER_RUN_KEYS = ("max_length", "stride", "linking", "decoding", "reason", "consistency", "verifier", "precision")
 
 
 def validate(cfg: PredictConfig) -> str:
@@ -141,7 +141,8 @@ def run_settings(cfg: PredictConfig, input_format: str, tagger) -> dict[str, Any
     run["input_fingerprint"] = input_fingerprint(p)
     # A retrained model or filter in the same place must not mix with earlier shards.
     run["model_files"] = {f.name: [f.stat().st_size, f.stat().st_mtime_ns]
-                          for f in sorted(Path(cfg.model_dir).glob("*.safetensors"))}
+                          for f in sorted([*Path(cfg.model_dir).glob("*.safetensors"),
+                                           *Path(cfg.model_dir).glob("verifier.json")])}
     fp = filter_path(cfg)
     run["filter_file"] = ([str(fp.resolve()), fp.stat().st_size, fp.stat().st_mtime_ns]
                           if fp is not None and fp.is_file() else None)

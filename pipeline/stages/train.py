@@ -78,6 +78,12 @@ def train(cfg: TrainConfig, run_dir: str | Path,
                  on_checkpoint=on_checkpoint)
 
     tagger = Tagger(fitted.model, tokenizer, settings)
+    if settings.verifier > 0:
+        # The trigger verifier learns from the same documents (pipeline/verifier.py), so the
+        # held-out scores below are those of the model as it will be run.
+        from pipeline.verifier import fit_verifier
+
+        tagger.verifier = fit_verifier(split.train + split.synthetic)
     in_sample = split.heldout is None
     scored = split.train if in_sample else split.heldout
     scores, pred = predict_and_score(tagger, scored)
@@ -132,6 +138,10 @@ def _save(tagger, scores, scored, in_sample: bool, info: dict[str, Any], out_dir
         neg = [d for d in scored if not d.events]
         docs, fp32 = pos + random.Random(cfg.trainer.seed).sample(neg, max(0, PRECISION_SAMPLE - len(pos))), None
     save_model(tagger.base_model, tagger.tokenizer, out_dir, info)
+    if tagger.verifier is not None:
+        from pipeline.verifier import VERIFIER_FILE
+
+        tagger.verifier.save(out_dir / VERIFIER_FILE)
     if cfg.measure_precision:
         check = measure_precision_cost(tagger, docs, fp32)
         write_check(out_dir, check | {"scored_on": info["scored_on"], "documents": len(docs),

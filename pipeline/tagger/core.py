@@ -94,6 +94,11 @@ class Tagger:
         self.settings = settings or TaggerSettings()
         self.tokenizer = tokenizer
         self.model_dir = model_dir                   # where the weights came from, if a directory
+        self.verifier = None                         # the trigger verifier (pipeline.verifier), if any
+        if model_dir is not None and self.settings.verifier > 0:
+            from pipeline.verifier import load_verifier
+
+            self.verifier = load_verifier(model_dir)
         self.base_model = model                      # the float weights, as trained or loaded
         self.model = _prepared(model, self.settings)  # on its device, quantised for int8, or on ONNX Runtime
 
@@ -203,6 +208,7 @@ class Tagger:
             (self.settings.runtime, self.settings.threads)
         other = Tagger.__new__(Tagger)
         other.settings, other.tokenizer, other.model_dir = settings, self.tokenizer, self.model_dir
+        other.verifier = self.verifier
         other.base_model = self.base_model
         if not same_numerics and getattr(self.base_model, "runtime", "torch") == "onnx" \
                 and settings.runtime != "onnx":
@@ -243,6 +249,10 @@ class Tagger:
 
                 events = consistent_events(doc.text, events)
             out.append(Document(id=doc.id, text=doc.text, events=events, meta=dict(doc.meta)))
+        if self.verifier is not None and self.settings.verifier > 0:
+            from pipeline.verifier import verify
+
+            out = verify(out, self.verifier, self.settings.verifier)
         return out
 
 
