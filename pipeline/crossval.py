@@ -252,7 +252,7 @@ def _ms(m: dict[str, float] | None) -> str:
 
 def render_markdown(summary: dict[str, Any], runs: Sequence[FoldRun]) -> str:
     first = next(iter(summary.values()))
-    folds = {r.fold: r for r in runs}
+    folds = {r.fold: r for r in runs if (r.path / "split.json").is_file()}   # the jobs, not their article runs
     lines = ["# Time-blocked cross-validation", "",
              f"{len(summary)} recipe(s), {len(runs)} finished fold job(s). Each fold holds out one "
              "contiguous block of years of all gold (train + dev + seed) and trains on the rest; "

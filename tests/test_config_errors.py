@@ -79,7 +79,7 @@ def test_misspelt_key_names_the_closest_valid_key(stage, override, closest):
 
 
 @pytest.mark.parametrize("stage, override, key, expected", [
-    ("train", "trainer.epochs=abc", "trainer.epochs", "takes a number, e.g. trainer.epochs=9"),
+    ("train", "trainer.epochs=abc", "trainer.epochs", "takes a number, e.g. trainer.epochs=7"),
     ("train", "trainer.batch_size=1.5", "trainer.batch_size", "takes a whole number"),
     ("train", "data.max_length=null", "data.max_length", "takes a whole number, e.g."),
     ("predict", "chunk_size=ten", "chunk_size", "takes a whole number, e.g. chunk_size=1000"),
@@ -197,7 +197,7 @@ def test_cli_wrong_type_names_key_and_type(tmp_path):
     res = cli("train", "trainer.epochs=abc", f"hydra.run.dir={tmp_path}/run")
     assert res.returncode == 2
     assert res.stderr.strip() == ("error: trainer.epochs='abc' is not a number: trainer.epochs takes a "
-                                  "number, e.g. trainer.epochs=9")
+                                  "number, e.g. trainer.epochs=7")
 
 
 def test_cli_prints_the_predict_summary_and_user_errors_without_traceback(tiny_model_dir, tmp_path):

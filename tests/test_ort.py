@@ -277,7 +277,8 @@ def test_a_run_in_onnx_int8_does_not_resume_one_in_pytorch_int8():
 
     cfg = PredictConfig(input="nowhere.jsonl", model_dir="nowhere")
     settings = {rt: SimpleNamespace(max_length=256, stride=64, linking="sentence", decoding="viterbi",
-                                    reason="rules", consistency=True, precision="int8", runtime=rt)
+                                    reason="rules", consistency=True, min_trigger_score=0.8, verifier=0.0,
+                                    precision="int8", runtime=rt)
                 for rt in ("torch", "onnx")}
     a, b = (run_settings(cfg, "jsonl", settings[rt]) for rt in ("torch", "onnx"))
     assert a != b and b["int8_engine"] == "onnx" and "int8_engine" not in a

@@ -47,7 +47,24 @@ def test_the_tagger_applies_the_verifier_of_its_model_dir(tiny_model_dir, verifi
     model = tmp_path / "m"
     shutil.copytree(tiny_model_dir, model)
     verifier.save(model / VERIFIER_FILE)
-    assert Tagger.from_pretrained(str(model), precision="fp32").verifier is not None
-    assert Tagger.from_pretrained(str(model), precision="fp32", verifier=0).verifier is None
+    assert Tagger.from_pretrained(str(model), precision="fp32", verifier=0.4).verifier is not None
+    assert Tagger.from_pretrained(str(model), precision="fp32").verifier is None       # off by default
     strict = Tagger.from_pretrained(str(model), precision="fp32", verifier=1.0)
     assert all(not d.events for d in strict.predict([Document("x", "Peru expels a Chilean diplomat.")]))
+
+
+def test_events_under_the_minimum_trigger_score_are_dropped():
+    from pipeline.modeling import build_tiny_bert
+    from pipeline.tagger import Tagger, TaggerSettings
+    from tests.test_span_edges import _NoisyModel
+
+    _, tokenizer = build_tiny_bert(seed=0)
+    text = "Poland expels 45 Russian diplomats for spying. " * 4
+    kept = Tagger(_NoisyModel(3), tokenizer, TaggerSettings(runtime="onnx")).predict([Document("x", text)])
+    assert kept[0].events
+    none = Tagger(_NoisyModel(3), tokenizer, TaggerSettings(runtime="onnx", min_trigger_score=1.0)).predict(
+        [Document("x", text)])
+    assert not none[0].events
+    some = Tagger(_NoisyModel(3), tokenizer, TaggerSettings(runtime="onnx", min_trigger_score=0.3)).predict(
+        [Document("x", text)])
+    assert all(e.trigger.score >= 0.3 for e in some[0].events)

@@ -248,6 +248,8 @@ class Tagger:
                 from pipeline.consistency import consistent_events
 
                 events = consistent_events(doc.text, events)
+            if self.settings.min_trigger_score > 0:
+                events = [e for e in events if e.trigger.score is None or e.trigger.score >= self.settings.min_trigger_score]
             out.append(Document(id=doc.id, text=doc.text, events=events, meta=dict(doc.meta)))
         if self.verifier is not None and self.settings.verifier > 0:
             from pipeline.verifier import verify

@@ -34,6 +34,7 @@ class TaggerSettings:
     decoding: str = "viterbi"
     reason: str = "rules"       # REASON clauses: "rules" (pipeline.reasons) or "model"
     consistency: bool = True    # event-level consistency (pipeline.consistency)
+    min_trigger_score: float = 0.0   # events whose trigger scores lower are dropped; 0 = keep all
     verifier: float = 0.0       # trigger verifier threshold (pipeline.verifier); 0 = off
     precision: str = "fp32"     # fp32, bf16 or int8: resolved, "auto" is not a setting here
     device: str = "cpu"
@@ -55,8 +56,9 @@ class TaggerSettings:
         if self.runtime == "onnx" and (self.precision not in ("fp32", "int8") or not self.device.startswith("cpu")):
             raise ConfigError(f"tagger.runtime=onnx runs float32 (or int8) on the CPU, not {self.precision} on "
                               f"{self.device}; use tagger.runtime=torch")
-        if not 0.0 <= self.verifier <= 1.0:
-            raise ConfigError(f"tagger.verifier must be a probability in [0, 1] (0 = off), got {self.verifier}")
+        for key in ("verifier", "min_trigger_score"):
+            if not 0.0 <= getattr(self, key) <= 1.0:
+                raise ConfigError(f"tagger.{key} must be a probability in [0, 1] (0 = off), got {getattr(self, key)}")
         if self.max_length <= self.stride + 2:
             raise ConfigError(f"tagger.max_length ({self.max_length}) must exceed tagger.stride "
                               f"({self.stride}) + 2")
@@ -99,4 +101,5 @@ def resolve_settings(cfg, model_dir: str | Path | None) -> TaggerSettings:
     return TaggerSettings(max_length=cfg.max_length, stride=cfg.stride, batch_size=cfg.batch_size,
                           linking=cfg.linking, decoding=cfg.decoding, reason=cfg.reason,
                           consistency=cfg.consistency, verifier=float(getattr(cfg, "verifier", 0.0)),
+                          min_trigger_score=float(getattr(cfg, "min_trigger_score", 0.0)),
                           precision=precision, device=device, runtime=runtime)
