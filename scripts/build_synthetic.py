@@ -20,7 +20,6 @@ never scored.  ``--check`` compares instead of writing (a test runs it).
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
