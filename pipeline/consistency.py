@@ -49,7 +49,7 @@ import bisect
 import re
 from typing import Sequence
 
-from pipeline.text import sentence_bounds
+from pipeline.text import sentence_bounds, sentence_start, sentence_starts
 from pipeline.schema import Event, Span
 
 _SEPARATORS = re.compile(r"\s*(?:,|\band\b|\bor\b|&)\s*")
@@ -121,8 +121,7 @@ def is_deadline_context(text: str, span: Span) -> bool:
         >>> is_deadline_context(t, Span("TIME", 31, 41, "October 31"))
         True
     """
-    lo = next((a for a, b in sentence_bounds(text) if a <= span.start < b), 0)
-    lo = max(lo, text.rfind(";", 0, span.start) + 1)
+    lo = max(sentence_start(text, span.start), text.rfind(";", max(0, span.start - 80), span.start) + 1)
     before = text[max(lo, span.start - 80):span.start]
     return bool(_DEADLINE_BEFORE.search(before) or _DEADLINE_AFTER.match(text[span.end:span.end + 30]))
 
@@ -180,27 +179,34 @@ def stated_deadlines(text: str, events: Sequence[Event]) -> list[Event]:
     sentence of a trigger or the one after it, given to the nearest trigger before it
     that has no DEADLINE, unless it overlaps a span already there (score None: found by
     rule, like the REASON clauses)."""
-    out = [Event(ev.trigger, list(ev.arguments), dict(ev.extra)) for ev in events]
+    out = sorted((Event(ev.trigger, list(ev.arguments), dict(ev.extra)) for ev in events),
+                 key=lambda ev: ev.trigger.start)
     if not out:
         return out
-    taken = [(s.start, s.end) for ev in out for s in (ev.trigger, *ev.arguments)]
-    bounds = sentence_bounds(text)
-    starts = [b[0] for b in bounds]
+    # Spans never overlap: sorted starts and ends answer "does [a, b) overlap one?" by bisect.
+    taken = sorted({(s.start, s.end) for ev in out for s in (ev.trigger, *ev.arguments)})
+    t_starts, t_ends = [x for x, _ in taken], [y for _, y in taken]
+    trig_ends = [ev.trigger.end for ev in out]
+    starts = list(sentence_starts(text))
+    added: list[tuple[int, int]] = []
     for pattern in _STATED_DEADLINES:
         for m in pattern.finditer(text):
             a, b = m.span("d")
-            if any(x < b and a < y for x, y in taken):
+            k = bisect.bisect_left(t_starts, b)
+            j = bisect.bisect_left(added, (b, b))
+            if (k > 0 and t_ends[k - 1] > a) or (j > 0 and added[j - 1][1] > a):
                 continue
+            i = bisect.bisect_right(trig_ends, a) - 1        # the last trigger ending before the date
+            if i < 0:
+                continue
+            host = out[i]
             here = bisect.bisect_right(starts, a) - 1
-            hosts = [ev for ev in out if ev.trigger.end <= a
-                     and here - 1 <= bisect.bisect_right(starts, ev.trigger.start) - 1 <= here]
-            if not hosts:
-                continue
-            host = max(hosts, key=lambda ev: ev.trigger.start)
+            if bisect.bisect_right(starts, host.trigger.start) - 1 < here - 1:
+                continue                                     # more than a sentence before it
             if any(x.label == "DEADLINE" for x in host.arguments):
                 continue
             host.arguments.append(Span("DEADLINE", a, b, text[a:b], None))
-            taken.append((a, b))
+            bisect.insort(added, (a, b))
     return out
 
 

@@ -74,8 +74,15 @@ def _segmenter():
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
+# Longer texts (a whole book, a hostile 5 MB document) get the rough splitter: pySBD costs
+# about a millisecond per sentence in pure Python, news articles are far below this.
+LONG_TEXT = 200_000
+
+
 @lru_cache(maxsize=256)
 def _sentence_bounds(text: str) -> tuple[tuple[int, int], ...]:
+    if len(text) > LONG_TEXT:
+        return tuple(rough_sentence_bounds(text))
     starts = [0]
     paragraphs, lo = [], 0
     for m in _PARAGRAPH.finditer(text):
@@ -119,3 +126,18 @@ def sentence_bounds(text: str) -> list[tuple[int, int]]:
     sentence belongs to it); a blank line always ends one.  Cached per text: linking, the
     REASON rule and the records all ask for the same document's sentences."""
     return list(_sentence_bounds(text))
+
+
+@lru_cache(maxsize=256)
+def sentence_starts(text: str) -> tuple[int, ...]:
+    """The start offsets of :func:`sentence_bounds`, cached, for ``bisect`` look-ups (a long
+    document asks for the sentence of every span)."""
+    return tuple(a for a, _ in _sentence_bounds(text))
+
+
+def sentence_start(text: str, pos: int) -> int:
+    """Where the sentence holding character ``pos`` starts."""
+    import bisect
+
+    starts = sentence_starts(text)
+    return starts[max(bisect.bisect_right(starts, pos) - 1, 0)]
