@@ -49,7 +49,7 @@ import bisect
 import re
 from typing import Sequence
 
-from pipeline.text import sentence_bounds, sentence_start, sentence_starts
+from pipeline.text import MONTH, WEEKDAY, sentence_bounds, sentence_start, sentence_starts
 from pipeline.schema import Event, Span
 
 _SEPARATORS = re.compile(r"\s*(?:,|\band\b|\bor\b|&)\s*")
@@ -155,10 +155,7 @@ def deadline_roles(text: str, events: Sequence[Event]) -> list[Event]:
     return out
 
 
-_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-          r"Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)")
-_DAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-_WHEN = (rf"(?:{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}} {_MONTH}|{_DAY}|midnight|tomorrow|"
+_WHEN = (rf"(?:{MONTH} \d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}} {MONTH}|{WEEKDAY}|midnight|tomorrow|"
          r"the end of (?:the |this )?(?:week|month|year))")
 _NUM = (r"(?:\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|fifteen|"
         r"twenty|thirty|twenty-four|forty-eight|seventy-two)")

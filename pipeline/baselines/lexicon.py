@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from pipeline.linking import link
-from pipeline.text import sentence_bounds
+from pipeline.text import MONTH, WEEKDAY, sentence_bounds
 from pipeline.schema import TRIGGER, Document, Span, make_span
 
 WORD_RE = re.compile(r"\w+|[^\w\s]")
@@ -30,9 +30,7 @@ def word_spans(text: str) -> list[tuple[int, int]]:
 
 # --------------------------------------------------------------------------- lexicons
 
-_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|"
-          r"November|December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)")
-_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_MONTH, _WEEKDAY = MONTH, WEEKDAY
 _NUMBER = (r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
            r"fifteen|twenty|thirty|forty|forty-eight|seventy-two|several|few)")
 _DATE = (rf"(?:{_MONTH}\s+\d{{1,2}}(?:,?\s+\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?|{_WEEKDAY}"
