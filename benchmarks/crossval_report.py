@@ -2,7 +2,7 @@
 
 Usage:
     expel-train experiment=crossval [other overrides, sweeps allowed]
-    python benchmarks/crossval_report.py outputs/train-multirun/<date> [--out DIR] [--articles]
+    python benchmarks/crossval_report.py outputs/train-multirun/<date> [--out DIR] [--articles] [--retag]
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from pipeline.crossval import write_crossval_report  # noqa: E402
+from pipeline.crossval import DECODING_KEYS, current_decoding, write_crossval_report  # noqa: E402
 from pipeline.errors import ExpelError  # noqa: E402
 
 
@@ -25,9 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="output folder (default: the first sweep folder)")
     parser.add_argument("--articles", action="store_true",
                         help="also score each fold on its held-out items composed into articles (saved fold models)")
+    parser.add_argument("--retag", action="store_true",
+                        help="tag the held-out documents again with today's decoding settings "
+                             f"({', '.join(DECODING_KEYS)}; saved fold models)")
     args = parser.parse_args(argv)
     try:
-        md = write_crossval_report(args.multirun_dir, args.out, articles=args.articles)
+        md = write_crossval_report(args.multirun_dir, args.out, articles=args.articles,
+                                   retag=current_decoding() if args.retag else None)
     except ExpelError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -10,7 +10,7 @@ Usage:
         tagger.consistency=true "tagger.reason=model" "tagger.consistency=true tagger.decoding=argmax"
 
 Each argument after the folder is one variant: space-separated ``tagger.KEY=VALUE``
-overrides.  Results go to ``<folder>/variants/`` (``crossval.md`` and ``.json``).
+overrides.  Predictions go to ``<job>/retagged/<variant>/``, the report to ``<folder>/variants/`` (``crossval.md`` and ``.json``).
 """
 
 from __future__ import annotations
@@ -25,11 +25,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from pipeline.config import TaggerConfig  # noqa: E402
-from pipeline.crossval import (FoldRun, collect, fold_tagger, gold_by_id, plot_curves,  # noqa: E402
-                               render_markdown, summarise)
+from pipeline.crossval import (FoldRun, collect, plot_curves, render_markdown, retagged_run,  # noqa: E402
+                               summarise)
 from pipeline.errors import MissingFileError  # noqa: E402
-from pipeline.evaluation import predict_and_score  # noqa: E402
-from pipeline.formats.jsonl import read_events_jsonl, write_events_jsonl  # noqa: E402
 
 
 def parse_variant(text: str) -> dict[str, object]:
@@ -47,17 +45,9 @@ def parse_variant(text: str) -> dict[str, object]:
 def rerun(run: FoldRun, name: str, changes: dict[str, object]) -> FoldRun:
     """The fold's held-out documents tagged again by its saved model with ``changes``."""
     try:
-        tagger = fold_tagger(run, **changes)
+        return retagged_run(run, changes, name)
     except MissingFileError as e:
         raise SystemExit(f"error: {e}") from None
-    by_id = gold_by_id(run.config)
-    gold = [by_id[d.id] for d in read_events_jsonl(str(run.path / "heldout_predictions.jsonl"))]
-    scores, pred = predict_and_score(tagger, gold)
-    out = run.path / "variants" / name.replace(" ", "_").replace("/", "-")
-    out.mkdir(parents=True, exist_ok=True)
-    write_events_jsonl(pred, str(out / "heldout_predictions.jsonl"))
-    (out / "scores.json").write_text(json.dumps(scores, indent=1))
-    return FoldRun(out, f"{run.recipe} + {name}", run.fold, run.config, scores, [], None)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -70,6 +70,7 @@ class TaggerConfig:
 
     max_length: int = 256      # tokens per window, special tokens included
     stride: int = 64           # tokens shared by consecutive windows
+    windows: str = "paragraph"  # paragraph: no window crosses a blank line; or document
     batch_size: int = 16       # windows per forward pass (similar lengths batched together)
     linking: str = "sentence"  # sentence-aware linking of arguments to triggers, or "nearest"
     decoding: str = "viterbi"  # viterbi (valid BIO, most probable) or argmax (word by word)
@@ -310,6 +311,7 @@ def to_typed(cfg, stage: str):
 
 # Tagger settings that take one of a few words (checked at start-up, like unknown keys).
 CHOICES: dict[str, tuple[str, ...]] = {
+    "windows": ("paragraph", "document"),
     "linking": ("sentence", "nearest"),
     "decoding": ("viterbi", "argmax"),
     "reason": ("rules", "model"),

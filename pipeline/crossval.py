@@ -45,6 +45,11 @@ class FoldRun:
     scores: dict[str, Any]
     epochs: list[dict[str, Any]] = field(default_factory=list)
     seconds: float | None = None
+    job: Path | None = None        # the fold job's folder, where ``path`` is a re-scoring inside it
+
+    @property
+    def job_dir(self) -> Path:
+        return self.job or self.path
 
 
 def _recipe(overrides: Sequence[str]) -> str:
@@ -132,6 +137,19 @@ def pooled(runs: Sequence[FoldRun]) -> tuple[list[Document], list[Document]]:
     return gold, pred
 
 
+# Tagger settings that act after training (decoding, rules, thresholds): a saved fold model
+# can be tagged again with today's values of these, without retraining.
+DECODING_KEYS = ("windows", "linking", "decoding", "reason", "consistency", "min_trigger_score", "verifier")
+
+
+def current_decoding() -> dict[str, Any]:
+    """Today's defaults of :data:`DECODING_KEYS` (``pipeline.config.TaggerConfig``)."""
+    from pipeline.config import TaggerConfig
+
+    base = TaggerConfig()
+    return {k: getattr(base, k) for k in DECODING_KEYS}
+
+
 def fold_tagger(run: FoldRun, **changes):
     """The saved model of a fold job with its own tagger settings (``changes`` on top).
 
@@ -143,20 +161,41 @@ def fold_tagger(run: FoldRun, **changes):
     from pipeline.config import TaggerConfig
     from pipeline.tagger import Tagger, resolve_settings
 
-    model_dir = run.path / "model"
+    model_dir = run.job_dir / "model"
     if not (model_dir / "model.safetensors").is_file():
-        raise MissingFileError(f"{run.path} has no saved model; run the sweep with save_model=true "
+        raise MissingFileError(f"{run.job_dir} has no saved model; run the sweep with save_model=true "
                                "(experiment=crossval does)")
     t = run.config.get("tagger", {})
     base = TaggerConfig(**{k: v for k, v in t.items() if k in TaggerConfig.__dataclass_fields__})
     return Tagger.from_dir(str(model_dir), resolve_settings(replace(base, **changes), model_dir))
 
 
+def retagged_run(run: FoldRun, changes: dict[str, Any], name: str | None = None) -> FoldRun:
+    """The fold's held-out documents tagged again by its saved model with ``changes``,
+    written to ``<job>/retagged/<name>/``.  Without ``name`` the run keeps its recipe,
+    curves and time (the same recipe, decoded as today); with one it is a recipe of its own
+    (``<recipe> + <name>``, a decoding variant)."""
+    from pipeline.evaluation import predict_and_score
+    from pipeline.formats.jsonl import read_events_jsonl, write_events_jsonl
+
+    by_id = gold_by_id(run.config)
+    gold = [by_id[d.id] for d in read_events_jsonl(str(run.path / "heldout_predictions.jsonl"))]
+    scores, pred = predict_and_score(fold_tagger(run, **changes), gold)
+    out = run.job_dir / "retagged" / (name or "current").replace(" ", "_").replace("/", "-")
+    out.mkdir(parents=True, exist_ok=True)
+    write_events_jsonl(pred, str(out / "heldout_predictions.jsonl"))
+    (out / "scores.json").write_text(json.dumps(scores, indent=1), encoding="utf-8")
+    (out / "settings.json").write_text(json.dumps(changes, indent=1), encoding="utf-8")
+    if name is None:
+        return FoldRun(out, run.recipe, run.fold, run.config, scores, run.epochs, run.seconds, run.job_dir)
+    return FoldRun(out, f"{run.recipe} + {name}", run.fold, run.config, scores, [], None, run.job_dir)
+
+
 # The composite articles of evaluation are laid out with another seed than any training run's.
 ARTICLE_SEED = 7001
 
 
-def article_run(run: FoldRun, seed: int = ARTICLE_SEED) -> FoldRun:
+def article_run(run: FoldRun, seed: int = ARTICLE_SEED, changes: dict[str, Any] | None = None) -> FoldRun:
     """The fold's held-out items composed into articles (:func:`pipeline.articles.articles_of`,
     3-5 items each, every item once) and tagged by the fold's saved model; written to
     ``<job>/articles/`` (gold and predictions) and returned as a run of its own."""
@@ -169,13 +208,13 @@ def article_run(run: FoldRun, seed: int = ARTICLE_SEED) -> FoldRun:
     by_id = gold_by_id(run.config)
     items = [by_id[d.id] for d in read_events_jsonl(str(run.path / "heldout_predictions.jsonl"))]
     gold = articles_of(items, random.Random(f"{seed}:{run.fold}"))
-    scores, pred = predict_and_score(fold_tagger(run), gold)
-    out = run.path / "articles"
+    scores, pred = predict_and_score(fold_tagger(run, **(changes or {})), gold)
+    out = run.job_dir / "articles"
     out.mkdir(parents=True, exist_ok=True)
     write_events_jsonl(gold, str(out / "heldout_gold.jsonl"))
     write_events_jsonl(pred, str(out / "heldout_predictions.jsonl"))
     (out / "scores.json").write_text(json.dumps(scores, indent=1), encoding="utf-8")
-    return FoldRun(out, f"{run.recipe} · articles", run.fold, run.config, scores, [], None)
+    return FoldRun(out, f"{run.recipe} · articles", run.fold, run.config, scores, [], None, run.job_dir)
 
 
 def summarise(runs: Sequence[FoldRun]) -> dict[str, Any]:
@@ -218,20 +257,25 @@ def _curves(folds: Sequence[FoldRun]) -> dict[str, list[float]]:
 
 
 def write_crossval_report(multirun_dirs: str | Path | Sequence[str | Path],
-                          out_dir: str | Path | None = None, articles: bool = False) -> Path:
+                          out_dir: str | Path | None = None, articles: bool = False,
+                          retag: dict[str, Any] | None = None) -> Path:
     """Write ``crossval.md``, ``crossval.json`` and ``crossval_curves.png`` (into ``out_dir``,
     default the first sweep folder).
 
     Args:
         articles: also score every fold on its held-out items composed into articles
             (:func:`article_run`; needs the saved fold models), a recipe row of its own.
+        retag: tag every fold's held-out documents again with these decoding settings
+            (:func:`retagged_run`, e.g. :func:`current_decoding`), so that a sweep trained
+            before a decoding change reports the recipe as it runs today.
 
     Returns:
         The path of ``crossval.md``.
     """
-    runs = collect(multirun_dirs)
+    jobs = collect(multirun_dirs)
+    runs = [retagged_run(r, retag) for r in jobs] if retag is not None else jobs
     if articles:
-        runs = runs + [article_run(r) for r in runs]
+        runs = runs + [article_run(r, changes=retag) for r in jobs]
     recipes: dict[str, list[FoldRun]] = {}
     for r in runs:
         recipes.setdefault(r.recipe, []).append(r)
@@ -242,7 +286,7 @@ def write_crossval_report(multirun_dirs: str | Path | Sequence[str | Path],
     (out / "crossval.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     plot_curves(summary, out / "crossval_curves.png")
     md = out / "crossval.md"
-    md.write_text(render_markdown(summary, runs), encoding="utf-8")
+    md.write_text(render_markdown(summary, runs, retag), encoding="utf-8")
     return md
 
 
@@ -250,17 +294,22 @@ def _ms(m: dict[str, float] | None) -> str:
     return f"{m['mean']:.3f} ± {m['std']:.3f}" if m else "-"
 
 
-def render_markdown(summary: dict[str, Any], runs: Sequence[FoldRun]) -> str:
+def render_markdown(summary: dict[str, Any], runs: Sequence[FoldRun],
+                    retag: dict[str, Any] | None = None) -> str:
     first = next(iter(summary.values()))
-    folds = {r.fold: r for r in runs if (r.path / "split.json").is_file()}   # the jobs, not their article runs
+    folds = {r.fold: r for r in runs if (r.job_dir / "split.json").is_file()}   # the jobs, not their article runs
     lines = ["# Time-blocked cross-validation", "",
              f"{len(summary)} recipe(s), {len(runs)} finished fold job(s). Each fold holds out one "
              "contiguous block of years of all gold (train + dev + seed) and trains on the rest; "
              "mean ± standard deviation (n - 1) over folds, then the pooled score of all held-out "
              "predictions together (every gold document is held out once).", ""]
+    if retag is not None:
+        lines += ["Every fold's held-out documents were tagged again by the fold's saved model with "
+                  "the decoding settings " + ", ".join(f"`tagger.{k}={v}`" for k, v in retag.items())
+                  + " (`--retag`): the recipe as it runs today, whatever the sweep decoded with.", ""]
     lines += ["| fold | held-out years |", "|---|---|"]
     for k in sorted(folds):
-        split = folds[k].path / "split.json"
+        split = folds[k].job_dir / "split.json"
         info = json.loads(split.read_text()) if split.is_file() else {}
         years = "-".join(dict.fromkeys(info.get("years", []))) or "?"
         lines.append(f"| {k} | {years} ({info.get('heldout_docs', '?')} documents, "
@@ -330,7 +379,7 @@ def render_markdown(summary: dict[str, Any], runs: Sequence[FoldRun]) -> str:
     lines += ["", "## Folds", "", "| recipe | fold | Tri-C | Arg-C | Arg-C+ | job |", "|---|---|---|---|---|---|"]
     for r in sorted(runs, key=lambda r: (r.recipe, r.fold)):
         lines.append(f"| `{r.recipe}` | {r.fold} | " + " | ".join(
-            f"{lookup(r.scores, p):.3f}" for p in MAIN.values()) + f" | {r.path.name} |")
+            f"{lookup(r.scores, p):.3f}" for p in MAIN.values()) + f" | {r.job_dir.name} |")
     return "\n".join(lines) + "\n"
 
 

@@ -116,9 +116,33 @@ def word_tags(doc: Document, spans: list[tuple[int, int]]) -> list[str]:
     return [BIO_LABELS[i] for i in _word_tags(doc, spans, EncodeStats())]
 
 
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
+
+
+def paragraph_runs(offsets: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """Token index ranges ``[a, b)`` of the paragraphs of ``text`` (blank lines between
+    them; a token never spans a blank line, as whitespace separates tokens).
+
+    Example:
+        >>> paragraph_runs([(0, 4), (5, 8), (10, 13)], "Lede one\n\nTwo")
+        [(0, 2), (2, 3)]
+    """
+    breaks = [m.start() for m in _PARAGRAPH_BREAK.finditer(text)]
+    runs, a, k = [], 0, 0
+    for i, (s, _) in enumerate(offsets):
+        while k < len(breaks) and breaks[k] < s:
+            if i > a:
+                runs.append((a, i))
+                a = i
+            k += 1
+    if len(offsets) > a or not runs:
+        runs.append((a, len(offsets)))
+    return runs
+
+
 def encode_document(doc: Document, tokenizer, *, max_length: int, stride: int,
                     doc_index: int = 0, with_labels: bool = False,
-                    stats: EncodeStats | None = None) -> list[Window]:
+                    stats: EncodeStats | None = None, paragraphs: bool = False) -> list[Window]:
     """Tokenise a document and cut it into overlapping windows.
 
     Args:
@@ -129,6 +153,9 @@ def encode_document(doc: Document, tokenizer, *, max_length: int, stride: int,
         doc_index: stored on each window so predictions find their document.
         with_labels: attach BIO labels from the document's events.
         stats: collects spans that do not align with token boundaries.
+        paragraphs: no window crosses a paragraph break (a blank line): each paragraph
+            is windowed on its own, so an unrelated paragraph never colours what the
+            model reads in another (``tagger.windows=paragraph``; docs/training.md).
 
     Returns:
         At least one window (an empty text gives one window of special tokens only).
@@ -147,10 +174,20 @@ def encode_document(doc: Document, tokenizer, *, max_length: int, stride: int,
         token_labels = [tags[token_word[i]] if word_starts[i] else IGNORE for i in range(len(ids))]
 
     step = body - stride
-    starts = list(range(0, max(len(ids) - stride, 1), step)) or [0]
+    runs = paragraph_runs(offsets, doc.text) if paragraphs else [(0, len(ids))]
+    windows = []
+    for lo, hi in runs:
+        starts = list(range(lo, max(hi - stride, lo + 1), step)) or [lo]
+        windows.extend(_windows(starts, hi, body, stride, doc_index, tokenizer, ids, offsets,
+                                word_starts, token_labels))
+    return windows
+
+
+def _windows(starts, hi, body, stride, doc_index, tokenizer, ids, offsets, word_starts, token_labels):
+    """The windows of tokens ``[starts[0], hi)``, one per start, overlaps owned half and half."""
     windows = []
     for k, s in enumerate(starts):
-        e = min(s + body, len(ids))
+        e = min(s + body, hi)
         # Ownership: split each overlap at its middle.
         own_from = s if k == 0 else s + stride // 2
         own_to = e if k == len(starts) - 1 else starts[k + 1] + stride // 2
@@ -166,13 +203,14 @@ def encode_document(doc: Document, tokenizer, *, max_length: int, stride: int,
 
 
 def encode_documents(docs, tokenizer, *, max_length: int, stride: int,
-                     with_labels: bool = False) -> tuple[list[Window], EncodeStats]:
+                     with_labels: bool = False, paragraphs: bool = False) -> tuple[list[Window], EncodeStats]:
     """Encode many documents; spans that cut through words are logged, never dropped silently."""
     stats = EncodeStats()
     windows: list[Window] = []
     for i, doc in enumerate(docs):
         windows.extend(encode_document(doc, tokenizer, max_length=max_length, stride=stride,
-                                       doc_index=i, with_labels=with_labels, stats=stats))
+                                       doc_index=i, with_labels=with_labels, stats=stats,
+                                       paragraphs=paragraphs))
     if stats.misaligned:
         log.warning("%d span(s) do not start or end on a token boundary and are labelled on the "
                     "words they touch, e.g. %s", len(stats.misaligned), stats.misaligned[:3])

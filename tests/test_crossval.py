@@ -92,3 +92,16 @@ def test_a_crossval_sweep_of_the_tiny_model_gives_a_pooled_report(tmp_path):
                                                                   / "heldout_gold.jsonl"))]
     assert any("\n\n" in d.text for d in composed)                  # paragraphs
     assert sum(v["gold"] for v in arts["trigger_forms"].values()) >= total   # + headline mentions
+    # tagged again with other decoding settings: same recipe, curves kept, settings said
+    from pipeline.crossval import current_decoding
+
+    changes = {**current_decoding(), "min_trigger_score": 0.0, "windows": "document"}
+    md = write_crossval_report(sweep, retag=changes).read_text()
+    assert "`tagger.windows=document`" in md and "| `trainer.max_steps=2` | 2 |" in md
+    again = json.loads((sweep / "crossval.json").read_text())["trainer.max_steps=2"]
+    assert again["curves"] == data["curves"] and "| 0 | " in md and "_data.fold=0 |" in md
+    for f in (0, 1):
+        retagged = sweep / f"{f}_data.fold={f}" / "retagged" / "current"
+        assert json.loads((retagged / "settings.json").read_text()) == changes
+        assert len(list(read_events_jsonl(str(retagged / "heldout_predictions.jsonl")))) == len(list(
+            read_events_jsonl(str(sweep / f"{f}_data.fold={f}" / "heldout_predictions.jsonl"))))

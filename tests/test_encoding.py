@@ -171,3 +171,57 @@ def test_unknown_decoding_is_refused(tokenizer):
     windows, _ = encode_documents([doc], tokenizer, max_length=64, stride=8, with_labels=True)
     with pytest.raises(ValueError, match="viterbi"):
         decode_spans(doc.text, windows, one_hot(windows), method="beam")
+
+
+ARTICLE = ("Poland Expels Two Russian Diplomats\n\n"
+           "WARSAW (Wire) - [Poland]{EXPELLER#1} [expelled]{TRIGGER#1} [two Russian diplomats]{EXPELLED#1} "
+           "on Monday.\n \n"
+           "Separately, a court in Lima fined a mining company for pollution.\n\n\n"
+           "[Russia]{EXPELLER#2} said it would [expel]{TRIGGER#2} [Polish diplomats]{EXPELLED#2} in return.")
+
+
+@pytest.mark.parametrize("max_length,stride", [(512, 32), (12, 4)])
+def test_paragraph_windows_never_cross_a_blank_line_and_own_every_token_once(tokenizer, max_length, stride):
+    from pipeline.encoding import _PARAGRAPH_BREAK
+
+    doc = parse_markup("d", ARTICLE)
+    windows, _ = encode_documents([doc], tokenizer, max_length=max_length, stride=stride,
+                                  with_labels=True, paragraphs=True)
+    whole, _ = encode_documents([doc], tokenizer, max_length=max_length, stride=stride, with_labels=True)
+    assert len(windows) >= 4 > len(whole) or max_length < 64     # one window per paragraph at least
+    for w in windows:
+        offs = [o for o in w.offsets if o != (0, 0)]
+        assert not _PARAGRAPH_BREAK.search(doc.text, offs[0][0], offs[-1][1]), "a window crosses a paragraph"
+    owned = [o for w in windows for o, own in zip(w.offsets, w.owned) if own]
+    assert sorted(owned) == sorted(o for w in whole for o, own in zip(w.offsets, w.owned) if own)
+    assert len(owned) == len(set(owned))
+    spans = decode_spans(doc.text, windows, one_hot(windows))
+    assert span_keys(spans) == span_keys(doc.spans())
+
+
+def test_paragraph_runs_of_text_without_breaks_is_the_whole_text():
+    from pipeline.encoding import paragraph_runs
+
+    assert paragraph_runs([(0, 3), (4, 8)], "one two\nthree") == [(0, 2)]
+    assert paragraph_runs([], "") == [(0, 0)]
+    assert paragraph_runs([(2, 5), (9, 12)], "\n\none\n\n\n\ntwo\n\n") == [(0, 1), (1, 2)]
+
+
+def test_the_tagger_reads_each_paragraph_apart_unless_told_otherwise(tiny_model_dir):
+    """tagger.windows=paragraph (the default) gives windows per paragraph; document
+    windows run across the blank lines."""
+    from pipeline.schema import Document
+    from pipeline.tagger import Tagger, TaggerSettings
+
+    seen = []
+    for windows in ("paragraph", "document"):
+        tagger = Tagger.from_dir(str(tiny_model_dir), TaggerSettings(windows=windows))
+        import pipeline.tagger.core as core
+
+        real = core.run_model
+        core.run_model = lambda model, ws, *a, **k: (seen.append((windows, len(ws))), real(model, ws, *a, **k))[1]
+        try:
+            tagger.predict([Document("d", "One para.\n\nTwo para.\n\nThree.")])
+        finally:
+            core.run_model = real
+    assert seen == [("paragraph", 3), ("document", 1)]

@@ -95,3 +95,18 @@ def test_the_tagger_never_outputs_a_span_with_ragged_edges(rng, reason):
     for ev in out.events:
         for sp in [ev.trigger, *ev.arguments]:
             assert text[sp.start:sp.end] == sp.text and well_formed(text, sp.start, sp.end), repr(sp.text)
+
+
+def test_an_argument_never_ends_with_a_dangling_function_word():
+    """No gold argument ends with "in", "by", "of", "the"...: the model reading on into the
+    next phrase ("40 German diplomatic staff in a retaliatory move") is cut back."""
+    from pipeline.schema import Span
+    from pipeline.tagger.decoding import tidy_spans
+
+    text = "Russia expels 40 German diplomatic staff in a move; the Government of, Peru expels"
+    staff, gov = text.index("40 German"), text.index("the Government")
+    spans = [("EXPELLED", staff, text.index(" a move")), ("EXPELLER", gov, text.index(", Peru")),
+             ("TRIGGER", 0, text.index(" 40"))]
+    out = tidy_spans(text, [Span(label, a, b, text[a:b]) for label, a, b in spans])
+    assert [s.text for s in out] == ["40 German diplomatic staff", "the Government", "Russia expels"]
+    assert all(s.text == text[s.start:s.end] for s in out)

@@ -68,3 +68,13 @@ def test_events_under_the_minimum_trigger_score_are_dropped():
     some = Tagger(_NoisyModel(3), tokenizer, TaggerSettings(runtime="onnx", min_trigger_score=0.3)).predict(
         [Document("x", text)])
     assert all(e.trigger.score >= 0.3 for e in some[0].events)
+
+
+def test_every_trained_model_carries_its_verifier_off_by_default(tiny_model_dir):
+    """The train stage fits and saves the verifier (verifier.json) whatever the run's
+    threshold, so tagger.verifier=0.4 can turn it on at prediction."""
+    from pipeline.tagger import Tagger, TaggerSettings
+
+    assert (tiny_model_dir / VERIFIER_FILE).is_file()
+    assert load_verifier(tiny_model_dir) is not None
+    assert Tagger.from_dir(str(tiny_model_dir), TaggerSettings()).settings.verifier == 0.0

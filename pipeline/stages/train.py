@@ -78,12 +78,12 @@ def train(cfg: TrainConfig, run_dir: str | Path,
                  on_checkpoint=on_checkpoint)
 
     tagger = Tagger(fitted.model, tokenizer, settings)
-    if settings.verifier > 0:
-        # The trigger verifier learns from the same documents (pipeline/verifier.py), so the
-        # held-out scores below are those of the model as it will be run.
-        from pipeline.verifier import fit_verifier
+    # The trigger verifier learns from the same documents (pipeline/verifier.py; about 2 s)
+    # and is saved with every model, so tagger.verifier=0.4 can turn it on at prediction;
+    # it acts on the held-out scores below only when this run's tagger.verifier is above 0.
+    from pipeline.verifier import fit_verifier
 
-        tagger.verifier = fit_verifier(split.train + split.synthetic)
+    tagger.verifier = fit_verifier(split.train + split.synthetic)
     in_sample = split.heldout is None
     scored = split.train if in_sample else split.heldout
     scores, pred = predict_and_score(tagger, scored)

@@ -224,7 +224,8 @@ class Tagger:
     def predict_spans(self, docs: Sequence[Document]) -> list[list[Span]]:
         """Spans per document (triggers and arguments, not yet linked)."""
         s = self.settings
-        windows, _ = encode_documents(docs, self.tokenizer, max_length=s.max_length, stride=s.stride)
+        windows, _ = encode_documents(docs, self.tokenizer, max_length=s.max_length, stride=s.stride,
+                                      paragraphs=s.windows == "paragraph")
         probs = run_model(self.model, windows, s.batch_size, s.precision)
         per_doc: list[tuple[list[Window], list[np.ndarray]]] = [([], []) for _ in docs]
         for w, p in zip(windows, probs):

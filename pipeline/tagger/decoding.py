@@ -14,7 +14,7 @@ import re
 import numpy as np
 
 from pipeline.encoding import BIO_LABELS, Window
-from pipeline.schema import Span
+from pipeline.schema import TRIGGER, Span
 
 log = logging.getLogger(__name__)
 
@@ -197,11 +197,27 @@ def tidy_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+# Words an argument never ends with (no gold argument does): "40 German diplomatic staff in"
+# is "40 German diplomatic staff" (the model read on into the next phrase).
+_DANGLING = re.compile(r"[\s,]+(?:in|by|of|from|to|the|and|a|an|at|on|for|with|its|their|his|her|or|as)$",
+                       re.IGNORECASE)
+
+
+def _without_dangling(text: str, start: int, end: int) -> tuple[int, int]:
+    """An argument's ``[start, end)`` without trailing function words (then tidied again)."""
+    while start < end and (m := _DANGLING.search(text, start, end)):
+        start, end = tidy_span(text, start, m.start())
+    return start, end
+
+
 def tidy_spans(text: str, spans: list[Span]) -> list[Span]:
-    """Every span through :func:`tidy_span`; spans left empty are dropped."""
+    """Every span through :func:`tidy_span` (arguments also lose a dangling function word
+    at their end: ``staff in`` -> ``staff``); spans left empty are dropped."""
     out = []
     for sp in spans:
         a, b = tidy_span(text, sp.start, sp.end)
+        if sp.label != TRIGGER:
+            a, b = _without_dangling(text, a, b)
         if a < b:
             out.append(sp if (a, b) == (sp.start, sp.end) else Span(sp.label, a, b, text[a:b], sp.score))
     return out

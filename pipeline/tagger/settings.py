@@ -29,6 +29,7 @@ class TaggerSettings:
 
     max_length: int = 256
     stride: int = 64
+    windows: str = "paragraph"  # paragraph: no window crosses a blank line; document
     batch_size: int = 32
     linking: str = "sentence"
     decoding: str = "viterbi"
@@ -45,7 +46,7 @@ class TaggerSettings:
         from pipeline.config import CHOICES
 
         allowed = {**CHOICES, "precision": RESOLVED, "runtime": RUNTIMES}
-        for key in ("linking", "decoding", "reason", "precision", "runtime"):
+        for key in ("windows", "linking", "decoding", "reason", "precision", "runtime"):
             value = getattr(self, key)
             if value not in allowed[key]:
                 raise ConfigError(f"{key}={value!r} is not known; use "
@@ -99,6 +100,7 @@ def resolve_settings(cfg, model_dir: str | Path | None) -> TaggerSettings:
     runtime, how = resolve_runtime(getattr(cfg, "runtime", "torch"), model_dir, device, precision)
     log.debug("%s; %s", why, how)
     return TaggerSettings(max_length=cfg.max_length, stride=cfg.stride, batch_size=cfg.batch_size,
+                          windows=getattr(cfg, "windows", "paragraph"),
                           linking=cfg.linking, decoding=cfg.decoding, reason=cfg.reason,
                           consistency=cfg.consistency, verifier=float(getattr(cfg, "verifier", 0.0)),
                           min_trigger_score=float(getattr(cfg, "min_trigger_score", 0.0)),
