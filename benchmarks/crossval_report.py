@@ -2,7 +2,7 @@
 
 Usage:
     expel-train experiment=crossval [other overrides, sweeps allowed]
-    python benchmarks/crossval_report.py outputs/train-multirun/<date> [--out DIR] [--articles] [--retag]
+    python benchmarks/crossval_report.py outputs/train-multirun/<date> [--out DIR] [--articles] [--retag] [--baselines]
 """
 
 from __future__ import annotations
@@ -28,15 +28,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retag", action="store_true",
                         help="tag the held-out documents again with today's decoding settings "
                              f"({', '.join(DECODING_KEYS)}; saved fold models)")
+    parser.add_argument("--baselines", action="store_true",
+                        help="also run the lexicon rules and the feature tagger on the same folds")
     args = parser.parse_args(argv)
+    command = "python benchmarks/crossval_report.py " + " ".join(sys.argv[1:] if argv is None else argv)
     try:
         md = write_crossval_report(args.multirun_dir, args.out, articles=args.articles,
-                                   retag=current_decoding() if args.retag else None)
+                                   retag=current_decoding() if args.retag else None,
+                                   baselines=args.baselines, command=command)
     except ExpelError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(md.read_text(encoding="utf-8"))
-    print(f"written: {md}, {md.with_suffix('.json')} and {md.parent / 'crossval_curves.png'}")
+    print(f"written: {md}, {md.with_suffix('.html')}, {md.with_suffix('.json')}, {md.parent / 'estimate.json'} "
+          f"and {md.parent / 'crossval_curves.png'}")
     return 0
 
 

@@ -16,7 +16,6 @@ overrides.  Predictions go to ``<job>/retagged/<variant>/``, the report to ``<fo
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -25,8 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from pipeline.config import TaggerConfig  # noqa: E402
-from pipeline.crossval import (FoldRun, collect, plot_curves, render_markdown, retagged_run,  # noqa: E402
-                               summarise)
+from pipeline.crossval import FoldRun, collect, provenance, report_runs, retagged_run  # noqa: E402
 from pipeline.errors import MissingFileError  # noqa: E402
 
 
@@ -62,16 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         for r in runs:
             all_runs.append(rerun(r, text, changes))
             print(f"{text}: fold {r.fold} done", flush=True)
-    recipes: dict[str, list[FoldRun]] = {}
-    for r in all_runs:
-        recipes.setdefault(r.recipe, []).append(r)
-    summary = {name: summarise(group) for name, group in recipes.items()}
     out = Path(a.multirun_dir) / "variants"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "crossval.json").write_text(json.dumps(summary, indent=1))
-    plot_curves({k: v for k, v in summary.items() if v["curves"]}, out / "crossval_curves.png")
-    md = out / "crossval.md"
-    md.write_text(render_markdown(summary, runs))
+    md = report_runs(all_runs, out, provenance=provenance(runs, "python benchmarks/crossval_variants.py "
+                                                          + " ".join(a.variants), [a.multirun_dir]))
     print(md.read_text())
     return 0
 

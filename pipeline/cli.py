@@ -112,6 +112,41 @@ def _run(stage: str) -> None:
     main()
 
 
+try:
+    from hydra.experimental.callback import Callback as _HydraCallback
+except ImportError:  # pragma: no cover - hydra is a dependency
+    _HydraCallback = object
+
+
+class CrossvalReport(_HydraCallback):
+    """Hydra callback of ``experiment=crossval``: when the last fold is done, the
+    cross-validation report (``crossval.html``/``.md``, ``estimate.json``; composed
+    articles and baselines on the same folds) is written into the sweep folder.  A failure
+    is reported with the command that writes the report by hand, never raised: the folds'
+    work is kept."""
+
+    def __init__(self, articles: bool = True, baselines: bool = True) -> None:
+        self.articles, self.baselines = articles, baselines
+
+    def on_multirun_end(self, config, **kwargs) -> None:
+        from pipeline.crossval import write_crossval_report
+        from pipeline.errors import ExpelError
+
+        sweep = Path(str(config.hydra.sweep.dir))
+        overrides = [o for o in config.hydra.overrides.task if not o.startswith("data.fold=")]
+        command = "expel-train " + " ".join(overrides)
+        print(f"\nWriting the cross-validation report (composed articles, baselines) into {sweep} ...",
+              flush=True)
+        try:
+            md = write_crossval_report(sweep, articles=self.articles, baselines=self.baselines, command=command)
+        except (ExpelError, OSError, ValueError, KeyError) as e:
+            print(f"error: the cross-validation report could not be written: {e}\n  write it with: python "
+                  f"benchmarks/crossval_report.py {sweep} --articles --baselines", file=sys.stderr)
+            return
+        print(f"Cross-validation report: {md.with_suffix('.html')} (and {md.name}, estimate.json); "
+              "out-of-sample figures of this recipe")
+
+
 def _train(cfg, run_dir: Path) -> None:
     from pipeline.stages.train import train
 
@@ -143,7 +178,16 @@ def _evaluate(cfg, run_dir: Path) -> None:
     res = evaluate(cfg, run_dir)
     m = res["metrics"]["model"]
     n, seen = res["metrics"]["documents"], res["metrics"]["in_sample_documents"]
-    print(f"\nTrigger F1 {m['trigger']['f1']:.3f}, Arg-C F1 {m['argument']['f1']:.3f}, "
+    est = res["metrics"].get("estimate") or {}
+    if est.get("measured"):
+        ms = est["mean_std"]
+        print("\nOut of sample (this recipe, cross-validated, " + str(est.get("folds")) + " folds): "
+              + ", ".join(f"{k} {ms[k]['mean']:.3f} ± {ms[k]['std']:.3f}" for k in ("Tri-C", "Arg-C", "Arg-C+")
+                          if k in ms) + " (the figures to quote; see the report)")
+    else:
+        print("\nOut of sample: " + (est.get("note") or "no cross-validated estimate for this model") + ".")
+    print(f"{'In this evaluation' if not seen else 'In-sample'}: Trigger F1 {m['trigger']['f1']:.3f}, "
+          f"Arg-C F1 {m['argument']['f1']:.3f}, "
           f"Arg-C+ F1 {m['argument_attached']['f1']:.3f} on {n} documents")
     print("Recall per role: " + ", ".join(f"{r} {v['recall']:.2f}" for r, v in m["per_role"].items()))
     forms = res["metrics"]["trigger_forms"]

@@ -120,6 +120,9 @@ class TrainConfig:
     save_model: bool = True    # false: score only, no model directory
     doc_filter: bool = True    # train the document filter beside the model
     measure_precision: bool = True   # dev F1 in bf16 and int8 into precision.json (the gate)
+    # Where the cross-validation estimates of recipes are (estimate.json files): the model
+    # card and expel-evaluate's report lead with the one of this run's recipe, if measured.
+    crossval_estimates: str = "benchmarks/results"
 
 
 @dataclass

@@ -20,18 +20,18 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 from pipeline.errors import MissingFileError
+from pipeline.report.crossval import ARTICLES, BASELINE, MAIN, ROLE_ROWS, write_pages
 from pipeline.schema import ROLES, Document
 from pipeline.scoring import field_agreement, lookup, recall_by_trigger_form, score_documents
 
-MAIN = {"Tri-C": ("trigger", "f1"), "Arg-C": ("argument", "f1"), "Arg-C+": ("argument_attached", "f1")}
-ROLE_ROWS = {f"{r} (Arg-C)": ("per_role", r, "f1") for r in ROLES}
-MIN_FORM = 3            # trigger forms with at least this many gold mentions are reported
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -214,7 +214,7 @@ def article_run(run: FoldRun, seed: int = ARTICLE_SEED, changes: dict[str, Any] 
     write_events_jsonl(gold, str(out / "heldout_gold.jsonl"))
     write_events_jsonl(pred, str(out / "heldout_predictions.jsonl"))
     (out / "scores.json").write_text(json.dumps(scores, indent=1), encoding="utf-8")
-    return FoldRun(out, f"{run.recipe} · articles", run.fold, run.config, scores, [], None, run.job_dir)
+    return FoldRun(out, f"{run.recipe}{ARTICLES}", run.fold, run.config, scores, [], None, run.job_dir)
 
 
 def summarise(runs: Sequence[FoldRun]) -> dict[str, Any]:
@@ -232,6 +232,7 @@ def summarise(runs: Sequence[FoldRun]) -> dict[str, Any]:
     gold, pred = pooled(folds)
     scores = score_documents(gold, pred)
     out["pooled"] = {name: lookup(scores, path) for name, path in rows.items()}
+    out["pooled_scores"] = scores
     out["pooled_prf"] = {k: {m: scores[k][m] for m in ("precision", "recall", "f1")}
                          for k in ("trigger", "argument", "argument_attached")}
     out["role_recall"] = {r: scores["per_role"][r]["recall"] for r in ROLES}
@@ -256,11 +257,38 @@ def _curves(folds: Sequence[FoldRun]) -> dict[str, list[float]]:
             for key in ("trigger", "argument", "argument_attached")}
 
 
+def baseline_runs(run: FoldRun) -> list[FoldRun]:
+    """The two baselines (:mod:`pipeline.baselines`) on the fold's held-out documents: the
+    lexicon rules, and the feature tagger trained on the fold's gold training side (not the
+    synthetic text); written to ``<job>/baselines/<name>/``."""
+    from pipeline.baselines import FeatureTagger, LexiconTagger
+    from pipeline.formats.jsonl import read_events_jsonl, write_events_jsonl
+
+    by_id = gold_by_id(run.config)
+    held = [by_id[d.id] for d in read_events_jsonl(str(run.job_dir / "heldout_predictions.jsonl"))]
+    held_ids = {d.id for d in held}
+    blank = [Document(id=d.id, text=d.text, meta=dict(d.meta)) for d in held]
+    train = [d for i, d in by_id.items() if i not in held_ids]
+    seed = int(run.config.get("trainer", {}).get("seed", 13))
+    out = []
+    for name, predict in (("lexicon rules", lambda: LexiconTagger().predict(blank)),
+                          ("feature tagger", lambda: FeatureTagger.train(train, seed=seed).predict(blank))):
+        pred = predict()
+        scores = score_documents(held, pred)
+        folder = run.job_dir / "baselines" / name.replace(" ", "_")
+        folder.mkdir(parents=True, exist_ok=True)
+        write_events_jsonl(pred, str(folder / "heldout_predictions.jsonl"))
+        (folder / "scores.json").write_text(json.dumps(scores, indent=1), encoding="utf-8")
+        out.append(FoldRun(folder, name + BASELINE, run.fold, run.config, scores, [], None, run.job_dir))
+    return out
+
+
 def write_crossval_report(multirun_dirs: str | Path | Sequence[str | Path],
                           out_dir: str | Path | None = None, articles: bool = False,
-                          retag: dict[str, Any] | None = None) -> Path:
-    """Write ``crossval.md``, ``crossval.json`` and ``crossval_curves.png`` (into ``out_dir``,
-    default the first sweep folder).
+                          retag: dict[str, Any] | None = None, baselines: bool = False,
+                          command: str | None = None) -> Path:
+    """Write ``crossval.md``, ``crossval.html``, ``crossval.json``, ``estimate.json`` and
+    ``crossval_curves.png`` (into ``out_dir``, default the first sweep folder).
 
     Args:
         articles: also score every fold on its held-out items composed into articles
@@ -268,119 +296,190 @@ def write_crossval_report(multirun_dirs: str | Path | Sequence[str | Path],
         retag: tag every fold's held-out documents again with these decoding settings
             (:func:`retagged_run`, e.g. :func:`current_decoding`), so that a sweep trained
             before a decoding change reports the recipe as it runs today.
+        baselines: also run the lexicon rules and the feature tagger on the same folds.
+        command: the command that made the report, for its provenance.
 
     Returns:
         The path of ``crossval.md``.
     """
     jobs = collect(multirun_dirs)
-    runs = [retagged_run(r, retag) for r in jobs] if retag is not None else jobs
+    runs = [retagged_run(r, retag) for r in jobs] if retag is not None else list(jobs)
     if articles:
-        runs = runs + [article_run(r, changes=retag) for r in jobs]
-    recipes: dict[str, list[FoldRun]] = {}
-    for r in runs:
-        recipes.setdefault(r.recipe, []).append(r)
-    summary = {name: summarise(group) for name, group in sorted(recipes.items())}
+        runs += [article_run(r, changes=retag) for r in jobs]
+    if baselines:
+        runs += [b for r in jobs for b in baseline_runs(r)]
     first = multirun_dirs if isinstance(multirun_dirs, (str, Path)) else multirun_dirs[0]
     out = Path(out_dir) if out_dir else Path(first)
+    roots = [first] if isinstance(multirun_dirs, (str, Path)) else list(multirun_dirs)
+    return report_runs(runs, out, retag=retag, provenance=provenance(jobs, command, roots))
+
+
+def report_runs(runs: Sequence[FoldRun], out: Path, retag: dict[str, Any] | None = None,
+                provenance: dict[str, Any] | None = None, resamples: int = 1000) -> Path:
+    """The report of finished fold runs (any mix of recipes, article runs and baselines)."""
+    from pipeline.scoring_ci import bootstrap_ci
+
+    groups: dict[str, list[FoldRun]] = {}
+    for r in runs:
+        groups.setdefault(r.recipe, []).append(r)
+    order = sorted(groups, key=lambda n: (n.endswith(BASELINE), n.removesuffix(ARTICLES), n.endswith(ARTICLES)))
+    summary = {name: summarise(groups[name]) for name in order}
+    together = {name: pooled(groups[name]) for name in order}
+    intervals = {name: bootstrap_ci(*together[name], resamples=resamples, seed=13) for name in order}
     out.mkdir(parents=True, exist_ok=True)
     (out / "crossval.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     plot_curves(summary, out / "crossval_curves.png")
-    md = out / "crossval.md"
-    md.write_text(render_markdown(summary, runs, retag), encoding="utf-8")
-    return md
+    recipes = [n for n in order if not n.endswith((ARTICLES, BASELINE))]
+    prov = dict(provenance or {})
+    estimates = [estimate_of(name, groups[name], summary, intervals, retag, prov) for name in recipes]
+    (out / ESTIMATE_FILE).write_text(json.dumps(estimates, indent=1), encoding="utf-8")
+    tl = _token_level(groups[recipes[0]], together[recipes[0]]) if recipes else None
+    return write_pages(out, summary, runs, together, intervals, prov, retag, tl)
 
 
-def _ms(m: dict[str, float] | None) -> str:
-    return f"{m['mean']:.3f} ± {m['std']:.3f}" if m else "-"
+def _token_level(runs: Sequence[FoldRun], gold_pred) -> dict[str, Any] | None:
+    """Word tags of a recipe's pooled predictions, with its first saved fold model's tokenizer."""
+    from pipeline.evaluation import token_level
+
+    model = next((r.job_dir / "model" for r in runs if (r.job_dir / "model" / "tokenizer.json").is_file()), None)
+    if model is None:
+        return None
+    from pipeline.modeling import load_tokenizer
+
+    gold, pred = gold_pred
+    return token_level(gold, pred, load_tokenizer(str(model)))
 
 
-def render_markdown(summary: dict[str, Any], runs: Sequence[FoldRun],
-                    retag: dict[str, Any] | None = None) -> str:
-    first = next(iter(summary.values()))
-    folds = {r.fold: r for r in runs if (r.job_dir / "split.json").is_file()}   # the jobs, not their article runs
-    lines = ["# Time-blocked cross-validation", "",
-             f"{len(summary)} recipe(s), {len(runs)} finished fold job(s). Each fold holds out one "
-             "contiguous block of years of all gold (train + dev + seed) and trains on the rest; "
-             "mean ± standard deviation (n - 1) over folds, then the pooled score of all held-out "
-             "predictions together (every gold document is held out once).", ""]
+# ----------------------------------------------------------------------------- estimates
+
+# What makes two training runs the same recipe: the encoder, the training settings, the
+# augmentation and the data layout; not the fold, the output folders, the seed, threads or
+# batch size of scoring, nor early stopping (which needs a held-out set the shipped
+# training has not got).
+_NOT_RECIPE = {"data": {"fold", "folds", "dev"},
+               "trainer": {"seed", "threads", "eval_batch_size", "early_stopping_patience", "score_each_epoch"}}
+ESTIMATE_FILE = "estimate.json"
+
+
+def recipe_of(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The recipe of a train config (a plain dict): ``model``, ``trainer``, ``augment`` and
+    ``data`` without the keys that do not change what is learned (:data:`_NOT_RECIPE`),
+    and the decoding settings of ``tagger`` (:data:`DECODING_KEYS`)."""
+    out: dict[str, Any] = {}
+    for group in ("model", "trainer", "augment", "data"):
+        values = cfg.get(group) or {}
+        out[group] = {k: v for k, v in sorted(values.items()) if k not in _NOT_RECIPE.get(group, set())}
+    t = cfg.get("tagger") or {}
+    out["tagger"] = {k: t[k] for k in DECODING_KEYS if k in t}
+    return out
+
+
+def recipe_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """``key (a vs b)`` for every recipe setting where ``a`` and ``b`` differ."""
+    out = []
+    for group in sorted(set(a) | set(b)):
+        ga, gb = a.get(group, {}), b.get(group, {})
+        for k in sorted(set(ga) | set(gb)):
+            if ga.get(k) != gb.get(k):
+                out.append(f"{group}.{k} ({ga.get(k, 'unset')} vs {gb.get(k, 'unset')})")
+    return out
+
+
+def estimate_of(name: str, runs: Sequence[FoldRun], summary: dict[str, Any], intervals: dict[str, Any],
+                retag: dict[str, Any] | None, provenance: dict[str, Any]) -> dict[str, Any]:
+    """What a model card and an evaluation report quote of a cross-validated recipe."""
+    cfg = dict(runs[0].config)
     if retag is not None:
-        lines += ["Every fold's held-out documents were tagged again by the fold's saved model with "
-                  "the decoding settings " + ", ".join(f"`tagger.{k}={v}`" for k, v in retag.items())
-                  + " (`--retag`): the recipe as it runs today, whatever the sweep decoded with.", ""]
-    lines += ["| fold | held-out years |", "|---|---|"]
-    for k in sorted(folds):
-        split = folds[k].job_dir / "split.json"
-        info = json.loads(split.read_text()) if split.is_file() else {}
-        years = "-".join(dict.fromkeys(info.get("years", []))) or "?"
-        lines.append(f"| {k} | {years} ({info.get('heldout_docs', '?')} documents, "
-                     f"{info.get('heldout_events', '?')} events) |")
-    lines += ["", "## Scores", "", "| recipe | folds | " + " | ".join(MAIN) + " | pooled Tri-C | pooled Arg-C | "
-              "pooled Arg-C+ | s / fold |", "|---|---|" + "---|" * (len(MAIN) + 4)]
-    for name, s in summary.items():
-        secs = f"{s['seconds_per_fold']['mean']:.0f}" if s["seconds_per_fold"] else "-"
-        lines.append(f"| `{name}` | {len(s['folds'])} | " + " | ".join(_ms(s["mean_std"].get(k)) for k in MAIN)
-                     + " | " + " | ".join(f"{s['pooled'][k]:.3f}" for k in MAIN) + f" | {secs} |")
-    lines += ["", "## Per role (Arg-C F1, mean ± std over folds; pooled recall)", "",
-              "| recipe | " + " | ".join(ROLES) + " |", "|---|" + "---|" * len(ROLES)]
-    for name, s in summary.items():
-        lines.append(f"| `{name}` | " + " | ".join(
-            f"{_ms(s['mean_std'].get(f'{r} (Arg-C)'))} (R {s['role_recall'][r]:.2f})" for r in ROLES) + " |")
-    forms = [f for f, v in first["trigger_forms"].items() if v["gold"] >= MIN_FORM]
-    lines += ["", f"## Trigger recall per form (pooled; forms with >= {MIN_FORM} gold mentions)", "",
-              "| recipe | " + " | ".join(f"{f} ({first['trigger_forms'][f]['gold']})" for f in forms) + " |",
-              "|---|" + "---|" * len(forms)]
-    for name, s in summary.items():
-        cells = [f"{s['trigger_forms'][f]['recall']:.2f}" if f in s["trigger_forms"] else "-" for f in forms]
-        lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
-    rare = {f: v for f, v in first["trigger_forms"].items() if v["gold"] < MIN_FORM}
-    if rare:
-        lines += ["", "Rarer forms (first recipe, found / gold): " + ", ".join(
-            f"{f} {v['found']}/{v['gold']}" for f, v in rare.items()) + "."]
-    plain = [n for n in summary if not n.endswith(" · articles")]
-    if any(f"{n} · articles" in summary for n in plain):
-        cols = ["Tri-C", "Arg-C", "Arg-C+", "REASON (Arg-C)"]
-        lines += ["", "## Articles and summaries", "",
-                  "Each fold's held-out items composed into news articles (3-5 items each: headline, "
-                  "dateline, paragraphs, curly quotes, wrapped lines; pipeline/articles.py, a seed no "
-                  "training run uses), tagged by the same fold model; mean ± std over folds.", "",
-                  "| recipe | text | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
-        for n in plain:
-            for label, key in (("summaries", n), ("articles", f"{n} · articles")):
-                if key in summary:
-                    lines.append(f"| `{n}` | {label} | " + " | ".join(
-                        _ms(summary[key]["mean_std"].get(c)) for c in cols) + " |")
-    seeds = {n: s["seed_article"] for n, s in summary.items() if s.get("seed_article")}
-    if seeds:
-        lines += ["", "## The seed article (a real multi-paragraph news story, held out in its fold)", "",
-                  "| recipe | Tri-C | Arg-C | Arg-C+ | REASON |", "|---|---|---|---|---|"]
-        for n, s in seeds.items():
-            lines.append(f"| `{n}` | {s['Tri-C']:.3f} | {s['Arg-C']:.3f} | {s['Arg-C+']:.3f} | "
-                         f"{s['REASON (Arg-C)']:.3f} |")
-    names = list(first.get("fields", {}))
-    if names:
-        lines += ["", "## Event record fields (pooled; on gold events whose trigger was found)", "",
-                  "Agreement of the field in the record built from the predicted spans with the one built "
-                  "from the gold spans (agree / gold events that state it).", "",
-                  "| recipe | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-        for name, s in summary.items():
-            f = s.get("fields", {})
-            lines.append(f"| `{name}` | " + " | ".join(
-                f"{f[k]['accuracy']:.3f} ({f[k]['agree']}/{f[k]['n']})" if f.get(k, {}).get("n") else "-"
-                for k in names) + " |")
-    lines += ["", "## Held-out F1 after each epoch (mean over folds)", "",
-              "![curves](crossval_curves.png)", ""]
-    for name, s in summary.items():
-        arg = s["curves"].get("argument")
-        if arg:
-            best = max(range(len(arg)), key=lambda i: arg[i])
-            lines.append(f"- `{name}`: best mean Arg-C {arg[best]:.3f} after epoch {best + 1}; "
-                         f"last ({len(arg)}) {arg[-1]:.3f}; by epoch: "
-                         + ", ".join(f"{v:.3f}" for v in arg))
-    lines += ["", "## Folds", "", "| recipe | fold | Tri-C | Arg-C | Arg-C+ | job |", "|---|---|---|---|---|---|"]
-    for r in sorted(runs, key=lambda r: (r.recipe, r.fold)):
-        lines.append(f"| `{r.recipe}` | {r.fold} | " + " | ".join(
-            f"{lookup(r.scores, p):.3f}" for p in MAIN.values()) + f" | {r.job_dir.name} |")
-    return "\n".join(lines) + "\n"
+        cfg["tagger"] = {**(cfg.get("tagger") or {}), **retag}
+    s = summary[name]
+    art = summary.get(name + ARTICLES)
+    return {
+        "recipe_name": name,
+        "recipe": recipe_of(cfg),
+        "folds": len(s["folds"]),
+        "documents": sum(1 for _ in pooled(runs)[0]),
+        "mean_std": s["mean_std"],
+        "pooled": s["pooled"],
+        "pooled_prf": s["pooled_prf"],
+        "intervals": {k: lookup(intervals[name], path) for k, path in {**MAIN, **ROLE_ROWS}.items()},
+        "articles": art["mean_std"] if art else None,
+        "provenance": provenance,
+    }
+
+
+def find_estimate(cfg: dict[str, Any], where: str | Path) -> dict[str, Any]:
+    """The cross-validated estimate of the recipe of train config ``cfg`` (a plain dict),
+    searched in every ``estimate.json`` under ``where``; ``measured`` False when no estimate
+    has this recipe, with the nearest one's differences (so a model card can say that
+    its figures were not measured).
+
+    Example:
+        >>> find_estimate({"trainer": {"epochs": 3}}, "no/such/folder")["measured"]
+        False
+    """
+    want = json.loads(json.dumps(recipe_of(cfg)))
+    root = Path(where)
+    files = sorted(root.rglob(ESTIMATE_FILE)) if root.is_dir() else []
+    best: tuple[int, dict[str, Any], list[str], Path] | None = None
+    for f in files:
+        try:
+            estimates = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            log.warning("%s is not readable JSON; skipped", f)
+            continue
+        for est in estimates if isinstance(estimates, list) else []:
+            diff = recipe_differences(want, json.loads(json.dumps(est.get("recipe", {}))))
+            if best is None or len(diff) < best[0]:
+                best = (len(diff), est, diff, f)
+    if best is None:
+        return {"measured": False, "differences": [], "source": None,
+                "note": f"no cross-validation estimate ({ESTIMATE_FILE}) under {where}"}
+    _, est, diff, f = best
+    if diff:
+        return {"measured": False, "differences": diff, "source": str(f), "nearest": est.get("recipe_name"),
+                "note": f"this recipe was not cross-validated; the nearest estimate ({f}) differs in "
+                        + ", ".join(diff[:6]) + (f" and {len(diff) - 6} more" if len(diff) > 6 else "")}
+    return {"measured": True, "source": str(f), **est}
+
+
+def provenance(jobs: Sequence[FoldRun], command: str | None = None,
+               sweeps: Sequence[str | Path] | None = None) -> dict[str, Any]:
+    """Where a report's figures come from: the code's commit, when the folds were trained,
+    the command, the machine and the sweep folder."""
+    import datetime as dt
+    import platform
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], capture_output=True, text=True, timeout=10,
+                                  cwd=Path(__file__).resolve().parent).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if commit and git("status", "--porcelain", "--untracked-files=no"):
+        commit += " (with uncommitted changes)"
+    trained = [r.job_dir / "scores.json" for r in jobs if (r.job_dir / "scores.json").is_file()]
+    when = max((p.stat().st_mtime for p in trained), default=None)
+    recipe = jobs[0].recipe if jobs else ""
+    training = "expel-train experiment=crossval" + ("" if recipe in ("", "(default recipe)") else " " + recipe)
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import os
+
+    return {"commit": commit or None,
+            "trained": dt.datetime.fromtimestamp(when).strftime("%Y-%m-%d") if when else None,
+            "reported": dt.date.today().isoformat(),
+            "folds": len({r.fold for r in jobs}),
+            "training": training,
+            "command": command if command and command != training else None,
+            "machine": f"{cpu}, {os.cpu_count()} cores",
+            "sweep": ", ".join(str(p) for p in sweeps) if sweeps else None}
 
 
 def plot_curves(summary: dict[str, Any], path: Path) -> None:

@@ -15,16 +15,22 @@ def write_model_card(out_dir: Path, info: dict[str, Any]) -> Path:
     def row(name: str, m: dict) -> str:
         return f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} |"
 
+    from pipeline.report.estimate import estimate_lines
+
     scored_on = info.get("scored_on", "dev")
     warning = ([f"**In-sample:** the scores below are on {scored_on}: documents the model was trained "
-                "on. They show how well it fits them, not how well it does on new text; the project's "
-                "README gives cross-validated figures for this recipe (`expel-train experiment=crossval`).", ""]
+                "on. They show how well it fits them, not how well it does on new text; quote the "
+                "cross-validated figures above.", ""]
                if info.get("in_sample") else [])
+    second = "In-sample fit" if info.get("in_sample") else f"Scores on {scored_on}"
     lines = [
         "---", "library_name: transformers", "pipeline_tag: token-classification", "tags: [expulsion-events]",
         "---", "", "# Diplomatic expulsion event tagger", "",
-        f"Encoder: `{info['config']['model']['encoder']}`; trained on {info['train_docs']} gold documents, "
-        f"scored on {scored_on} ({info['dev_docs']} documents; scoring of docs/ANNOTATION.md in the repository).", "",
+        f"Encoder: `{info['config']['model']['encoder']}`; trained on {info['train_docs']} gold documents "
+        "(scoring of docs/ANNOTATION.md in the repository).", "",
+        "## Out-of-sample estimate", "", *estimate_lines(info.get("estimate")), "",
+        f"## {second}", "",
+        f"Scored on {scored_on} ({info['dev_docs']} documents).", "",
         *warning,
         "| metric | precision | recall | F1 |", "|---|---|---|---|",
         row("Trigger (Tri-C)", s["trigger"]), row("Argument (Arg-C)", s["argument"]),

@@ -4,6 +4,7 @@ out exactly once, and the report pools what the folds predicted."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -105,3 +106,93 @@ def test_a_crossval_sweep_of_the_tiny_model_gives_a_pooled_report(tmp_path):
         assert json.loads((retagged / "settings.json").read_text()) == changes
         assert len(list(read_events_jsonl(str(retagged / "heldout_predictions.jsonl")))) == len(list(
             read_events_jsonl(str(sweep / f"{f}_data.fold={f}" / "heldout_predictions.jsonl"))))
+
+
+def test_the_model_card_and_the_evaluation_lead_with_the_recipes_cross_validated_figures(tmp_path):
+    """A two-fold sweep of the tiny recipe writes estimate.json; a model trained with the
+    same recipe carries those figures first (card, evaluation report, console), one with
+    another recipe says they were not measured and what differs."""
+    from omegaconf import OmegaConf
+
+    from pipeline.config import compose_config
+    from pipeline.crossval import find_estimate, write_crossval_report
+    from pipeline.stages import evaluate, train
+    from tests.helpers import compose
+
+    common = ["experiment=tiny", "trainer.max_steps=2", "doc_filter=false", "measure_precision=false"]
+    sweep = tmp_path / "sweep"
+    for fold in (0, 1):
+        job = sweep / f"{fold}_data.fold={fold}"
+        overrides = [*common, "data.folds=2", f"data.fold={fold}", "save_model=true"]
+        train(compose_config("train", overrides), job)
+        (job / ".hydra").mkdir()
+        (job / ".hydra" / "config.yaml").write_text(OmegaConf.to_yaml(compose("train", overrides)))
+        (job / ".hydra" / "overrides.yaml").write_text(json.dumps([f"data.fold={fold}", "trainer.max_steps=2"]))
+    md = write_crossval_report(sweep, command="expel-train experiment=crossval (test)")
+    html = md.with_suffix(".html").read_text()
+    assert "<title>Cross-validation report</title>" in html and "Pooled F1 with 95% bootstrap intervals" in html
+    (estimate,) = json.loads((sweep / "estimate.json").read_text())
+    assert estimate["folds"] == 2 and estimate["provenance"]["command"] == "expel-train experiment=crossval (test)"
+    assert set(estimate["mean_std"]) >= {"Tri-C", "Arg-C", "Arg-C+", "REASON (Arg-C)"}
+
+    res = train(compose_config("train", [*common, f"output_dir={tmp_path}/same", f"crossval_estimates={sweep}"]),
+                tmp_path / "run_same")
+    card = (Path(res["model_dir"]) / "README.md").read_text()
+    assert card.index("## Out-of-sample estimate") < card.index("| Trigger (Tri-C) |")
+    arg = estimate["mean_std"]["Arg-C"]
+    assert f"| Arg-C | {arg['mean']:.3f} ± {arg['std']:.3f} |" in card and "Provenance:" in card
+
+    other = train(compose_config("train", ["experiment=tiny", "trainer.max_steps=3", "doc_filter=false",
+                                           "measure_precision=false", f"output_dir={tmp_path}/other",
+                                           f"crossval_estimates={sweep}"]), tmp_path / "run_other")
+    card = (Path(other["model_dir"]) / "README.md").read_text()
+    assert "not measured for this recipe" in card and "trainer.max_steps (3 vs 2)" in card
+    assert find_estimate({"trainer": {"max_steps": 2}}, tmp_path / "nothing")["measured"] is False
+
+    out = evaluate(compose_config("evaluate", [f"model_dir={res['model_dir']}", "gold=tests/fixtures/gold/dev.jsonl",
+                                               "baselines=false", "bootstrap=0", "tagger.max_length=64",
+                                               "tagger.stride=16", "tagger.precision=fp32", "tagger.runtime=torch"]),
+                   tmp_path / "eval")
+    report = Path(out["report"]).read_text()
+    assert report.index("Out-of-sample estimate of this model's recipe") < report.index("## Scores")
+    assert out["metrics"]["estimate"]["measured"] is True
+    changed = evaluate(compose_config("evaluate", [f"model_dir={res['model_dir']}", "gold=tests/fixtures/gold/dev.jsonl",
+                                                   "baselines=false", "bootstrap=0", "tagger.precision=fp32",
+                                                   "tagger.runtime=torch", "tagger.min_trigger_score=0.1"]),
+                       tmp_path / "eval2")
+    assert "decodes otherwise" in changed["metrics"]["estimate"]["note"]
+    assert "tagger.min_trigger_score (0.1 here, 0.8 cross-validated)" in Path(changed["report"]).read_text()
+
+
+def test_experiment_crossval_ends_with_its_report(tmp_path, capsys):
+    """The sweep's Hydra callback writes the report when the last fold is done; with no
+    finished fold it says how to write it later and raises nothing (the folds' work stays)."""
+    import yaml
+    from omegaconf import OmegaConf
+
+    from pipeline.cli import CrossvalReport
+
+    callbacks = yaml.safe_load(open("configs/experiment/crossval.yaml"))["hydra"]["callbacks"]
+    assert callbacks["crossval_report"]["_target_"] == "pipeline.cli.CrossvalReport"
+    empty = OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path)}, "overrides": {"task": ["data.fold=0"]}}})
+    CrossvalReport().on_multirun_end(empty)
+    err = capsys.readouterr().err
+    assert "could not be written" in err and f"benchmarks/crossval_report.py {tmp_path}" in err
+
+
+@pytest.mark.slow
+def test_expel_train_experiment_crossval_writes_the_report_itself(tmp_path):
+    """The command as a user types it (a two-fold tiny sweep): the report is in the sweep folder."""
+    import subprocess
+
+    sweep = tmp_path / "sweep"
+    proc = subprocess.run(["expel-train", "experiment=crossval", "data=fixture", "model=tiny", "trainer.epochs=1",
+                           "trainer.max_steps=2", "data.folds=2", "data.fold=0,1", "data.synthetic=[]",
+                           "augment.articles=0.0", f"hydra.sweep.dir={sweep}"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"Cross-validation report: {sweep}/crossval.html" in proc.stdout
+    md = (sweep / "crossval.md").read_text()
+    assert "lexicon rules (baseline)" in md and "· articles" in md and "## Errors by kind across folds" in md
+    (estimate,) = json.loads((sweep / "estimate.json").read_text())
+    assert estimate["provenance"]["training"].startswith("expel-train experiment=crossval")

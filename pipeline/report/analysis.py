@@ -6,6 +6,7 @@ Pure functions over documents; rendering is :mod:`pipeline.report.render`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -99,3 +100,49 @@ def pr_curve(outcomes: list[tuple[float, bool]], n_gold: int) -> tuple[list[floa
 
 def f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
+
+
+# What kind of mention a missed or spurious trigger is, read from its sentence: the kinds
+# this event's errors come in (docs/ANNOTATION.md: only the removal of a posted
+# official by the host state is an expulsion).  The first kind that matches is given.
+EVENT_KINDS: tuple[tuple[str, str], ...] = (
+    ("expelled from an organisation",
+     r"\bexpel\w*\s+(?:\w+\s+){0,4}from\s+(?:the\s+)?(?:\w+\s+){0,3}(?:party|league|organi[sz]ation|council|union|"
+     r"federation|commonwealth|group|assembly|committee|club|parliament|alliance|body|tournament|games)\b"
+     r"|\b(?:suspend\w*|membership)\b"),
+    ("threats and calls",
+     r"\b(?:threat\w*|warn\w*|urg\w*|calls?\s+(?:for|on)|called\s+(?:for|on)|demand\w*|motion|consider\w*|"
+     r"could|would|may|might|plans?\s+to|planning|propos\w*|vow\w*|den(?:y|ies|ied)|rul\w+\s+out|options?|"
+     r"possible|if\b)"),
+    ("entry bans",
+     r"\b(?:ban\w*|barred|entry|enter(?:ing)?|visa|denied\s+entry|refused\s+entry|head\s+of\s+state|"
+     r"secretary[- ]general|president)\b"),
+    ("recalls and summons",
+     r"\b(?:recall\w*|summon\w*|withdr[ae]w\w*|clos\w*\s+(?:\w+\s+){0,2}(?:embassy|embassies|consulates?|mission)|"
+     r"downgrad\w*|sever\w*|cut\w*\s+(?:diplomatic\s+)?ties)\b"),
+    ("non-officials",
+     r"\b(?:journalists?|reporters?|correspondents?|aid\s+workers?|NGOs?|missionar\w+|migrants?|refugees?|"
+     r"citizens|nationals|students?|athletes?|coach\w*|team|players?|party\s+members?|members\s+of\s+the\s+party|"
+     r"workers|monks?|priests?|activists?|tourists?|Roma(?:ni)?|business\w*|investors?|inspectors?|"
+     r"observers?|peacekeepers?|troops|soldiers|generals?|famil(?:y|ies)|dependents|staff\s+of\s+the\s+UN)\b"),
+)
+_EVENT_KIND_RES = tuple((name, re.compile(p, re.IGNORECASE)) for name, p in EVENT_KINDS)
+
+
+def event_kind(text: str, trigger: Span) -> str:
+    """The kind of mention around ``trigger`` (its sentence), one of :data:`EVENT_KINDS`'
+    names or ``"other mentions"``.
+
+    Example:
+        >>> t = "Russia threatens to expel British journalists."
+        >>> event_kind(t, Span("TRIGGER", 19, 24, "expel"))
+        'threats and calls'
+    """
+    from pipeline.text import sentence_bounds
+
+    lo, hi = next(((a, b) for a, b in sentence_bounds(text) if a <= trigger.start < b), (0, len(text)))
+    sentence = text[lo:hi]
+    for name, rx in _EVENT_KIND_RES:
+        if rx.search(sentence):
+            return name
+    return "other mentions"

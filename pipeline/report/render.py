@@ -131,8 +131,8 @@ def _html_block(b: Block, run_dir: Path) -> str:
             f"<div>pred: {highlight(text, window, p_spans, _html_mark('pred'))}</div></div>")
 
 
-def render_html(blocks: list[Block], run_dir: Path) -> str:
+def render_html(blocks: list[Block], run_dir: Path, title: str = "Evaluation report") -> str:
     """A self-contained page: styles inline, plots embedded as base64 PNG."""
     body = "\n".join(_html_block(b, Path(run_dir)) for b in blocks)
-    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Evaluation report'
+    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}'
             f"</title><style>{_CSS}</style></head>\n<body>\n{body}\n</body></html>\n")

@@ -22,6 +22,7 @@ from typing import Any, Sequence
 
 from pipeline.text import sentence_bounds
 from pipeline.report.analysis import ERROR_KINDS, ErrorItem, classify_errors, f1, pr_curve, trigger_outcomes
+from pipeline.report.estimate import estimate_blocks
 from pipeline.report.plots import plot_confusion, plot_pr, plot_score_hist
 from pipeline.report.render import Block, render_html, render_markdown
 from pipeline.scoring import lookup
@@ -61,6 +62,9 @@ def write_report(run_dir: Path, gold: Sequence[Document], systems: dict[str, tup
     systems = _ordered(systems)
     main_name, (_, main_pred) = next(iter(systems.items()))
     blocks: list[Block] = [("h1", "Evaluation report")]
+    if "estimate" in metrics:        # the model's recipe, cross-validated: out-of-sample figures first
+        blocks += estimate_blocks(metrics["estimate"])
+        blocks += [("h2", "This evaluation" + (" (in-sample)" if metrics.get("in_sample_documents") else ""))]
     blocks += _in_sample_warning(metrics)
     blocks += [("p", _summary(gold, metrics, cfg))]
     blocks += _scores_section(gold, systems, cfg)

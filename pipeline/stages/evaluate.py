@@ -54,6 +54,7 @@ def evaluate(cfg: EvaluateConfig, run_dir: str | Path) -> dict[str, Any]:
                                "in_sample_documents": len(seen), "precision": tagger.settings.precision,
                                "trigger_forms": recall_by_trigger_form(gold, pred),
                                "fields": field_agreement(gold, pred)}
+    metrics["estimate"] = _estimate(cfg)
     if seen:
         log.warning("%d of the %d scored documents were in the model's training data: the scores are "
                     "in-sample", len(seen), len(gold))
@@ -75,6 +76,33 @@ def evaluate(cfg: EvaluateConfig, run_dir: str | Path) -> dict[str, Any]:
     metrics_path.write_text(json.dumps(_jsonable(metrics), indent=2), encoding="utf-8")
     return {"metrics": metrics, "report": str(report), "report_html": str(Path(report).with_suffix(".html")),
             "metrics_path": str(metrics_path)}
+
+
+def _estimate(cfg: EvaluateConfig) -> dict[str, Any] | None:
+    """The model's cross-validated estimate (``estimate.json`` beside it, written by
+    expel-train), with a note when this evaluation decodes otherwise than the recipe that
+    was cross-validated."""
+    from dataclasses import asdict
+
+    from pipeline.crossval import ESTIMATE_FILE, DECODING_KEYS
+
+    path = Path(cfg.model_dir) / ESTIMATE_FILE
+    try:
+        est = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, ValueError):
+        log.warning("%s is not readable JSON; the report shows no cross-validated estimate", path)
+        return None
+    if not isinstance(est, dict):
+        return None
+    if est.get("measured"):
+        now = asdict(cfg.tagger)
+        then = est.get("recipe", {}).get("tagger", {})
+        diff = [f"tagger.{k} ({now[k]} here, {then[k]} cross-validated)" for k in DECODING_KEYS
+                if k in then and now.get(k) != then[k]]
+        if diff:
+            est = {**est, "measured": False,
+                   "note": "this evaluation decodes otherwise than the cross-validated recipe: " + ", ".join(diff)}
+    return est
 
 
 def _training_ids(model_dir: str) -> set[str]:

@@ -138,6 +138,12 @@ def _save(tagger, scores, scored, in_sample: bool, info: dict[str, Any], out_dir
         neg = [d for d in scored if not d.events]
         docs, fp32 = pos + random.Random(cfg.trainer.seed).sample(neg, max(0, PRECISION_SAMPLE - len(pos))), None
     save_model(tagger.base_model, tagger.tokenizer, out_dir, info)
+    # The recipe's cross-validated figures, when this recipe was cross-validated (else why not):
+    # the model card and expel-evaluate's report lead with them.
+    from pipeline.crossval import ESTIMATE_FILE, find_estimate
+
+    info["estimate"] = find_estimate(info["config"], cfg.crossval_estimates)
+    (out_dir / ESTIMATE_FILE).write_text(json.dumps(info["estimate"], indent=1), encoding="utf-8")
     if tagger.verifier is not None:
         from pipeline.verifier import VERIFIER_FILE
 
