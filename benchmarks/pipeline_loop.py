@@ -15,17 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import time
-from pathlib import Path
 
 T0 = time.perf_counter()
-
-
-def peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main() -> None:
@@ -61,7 +54,7 @@ def main() -> None:
                     {k: (float(v) if k == "score" else v) for k, v in e.items()} for e in ents]}) + "\n")
     loop = time.perf_counter() - t1
     print(json.dumps({"documents": len(texts), "startup_s": round(ready, 3), "loop_s": round(loop, 3),
-                      "first_document_s": round(first or 0.0, 3), "peak_rss_mb": round(peak_rss_mb()),
+                      "first_document_s": round(first or 0.0, 3), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                       "batch_size": a.batch_size}))
 
 

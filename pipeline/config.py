@@ -17,7 +17,9 @@ from pipeline.errors import ConfigError, closest
 class DataConfig:
     """Gold corpora and how documents are cut into model windows."""
 
-    train: list[str] = field(default_factory=lambda: ["data/gold/train.jsonl", "data/gold/dev.jsonl"])
+    # All hand-annotated gold plus the annotated seed article (configs/data/gold.yaml).
+    train: list[str] = field(default_factory=lambda: ["data/gold/train.jsonl", "data/gold/dev.jsonl",
+                                                      "seeds/nato-expels-eight-russian-officials.events.jsonl"])
     # A held-out gold file scored after each epoch (early stopping with
     # trainer.early_stopping_patience > 0); null = none: train on all of data.train for
     # trainer.epochs, and the end-of-training scores are in-sample.
@@ -28,7 +30,9 @@ class DataConfig:
     fold: int = 0
     # Synthetic documents written by the project (data/synthetic/, each marked
     # "synthetic": true): added to the training side only, never held out, never scored.
-    synthetic: list[str] = field(default_factory=list)
+    # Cross-validated: docs/training.md.
+    synthetic: list[str] = field(default_factory=lambda: ["data/synthetic/articles.jsonl",
+                                                          "data/synthetic/pairs.jsonl"])
     fraction: float = 1.0      # share of training documents used (learning curves)
     positive_repeat: int = 2   # documents with events are seen this many times an epoch
     negatives_per_epoch: int = 0   # a fresh sample of documents without events each epoch; 0 = all
@@ -45,15 +49,24 @@ class ModelConfig:
 
 @dataclass
 class TrainerConfig:
+    """How the tagger is fine-tuned (``configs/trainer/``); the shipped recipe, cross-validated."""
+
+    # 7 epochs: with the synthetic documents and article layouts an epoch holds about 1.6
+    # times the text, and 7 keep training within 10 minutes on 2 cores (docs/training.md).
     epochs: float = 7.0
     batch_size: int = 16
     learning_rate: float = 1.5e-4
-    o_weight: float = 0.3      # loss weight of the O tag (the other tags weigh 1)
+    # Loss weight of the O tag (the other tags weigh 1). Nine in ten tokens are O: weighing
+    # them less stops the tagger settling on all-O (with all-MiniLM-L6-v2 and an unweighted
+    # loss, token representations collapse).
+    o_weight: float = 0.3
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     # > 0: with a held-out set (data.dev or a cross-validation fold), keep the epoch with
-    # the best held-out Arg-C F1 and stop after this many epochs without a better one.
-    early_stopping_patience: int = 0
+    # the best held-out Arg-C F1 and stop after this many epochs without a better one
+    # (the shipped training holds nothing out, so it runs trainer.epochs; experiment=crossval
+    # sets 0: fixed epochs in every fold).
+    early_stopping_patience: int = 4
     score_each_epoch: bool = True   # score the held-out set after every epoch (curves)
     seed: int = 13
     eval_batch_size: int = 64
@@ -70,26 +83,36 @@ class TaggerConfig:
 
     max_length: int = 256      # tokens per window, special tokens included
     stride: int = 64           # tokens shared by consecutive windows
-    windows: str = "paragraph"  # paragraph: no window crosses a blank line; or document
-    batch_size: int = 16       # windows per forward pass (similar lengths batched together)
+    # paragraph: each paragraph (text between blank lines) is windowed on its own, so an
+    # unrelated paragraph never colours what the model reads in another; composite-article
+    # CV Arg-C 0.710 -> 0.761 with the same fold models (docs/training.md); or document.
+    windows: str = "paragraph"
+    # Windows per forward pass (similar lengths batched together); 16 was fastest on a 2-core
+    # CPU for both engines (2,000 filter-passing documents: 15.0 s at 16, 17.2 s at 64 on ONNX
+    # Runtime; 17.5 vs 19.9 s on PyTorch); raise it on a GPU.
+    batch_size: int = 16
     linking: str = "sentence"  # sentence-aware linking of arguments to triggers, or "nearest"
     decoding: str = "viterbi"  # viterbi (valid BIO, most probable) or argmax (word by word)
     reason: str = "rules"      # REASON clauses from the rule anchored on model triggers, or "model"
-    consistency: bool = True   # mend events with two uncoordinated EXPELLERs or a same-country pair
+    # Mend events (pipeline/consistency.py): two uncoordinated EXPELLERs, a same-country pair,
+    # deadlines by position, one act tagged twice; cross-validated (docs/training.md).
+    consistency: bool = True
     # Drop events whose trigger the tagger scores below this (0 = keep all); chosen on
-    # cross-validation with the shipped recipe (docs/training.md).
+    # cross-validation with the shipped recipe: pooled trigger precision 0.874 -> 0.912,
+    # recall 0.898 -> 0.892 (docs/training.md).
     min_trigger_score: float = 0.8
     # Drop events whose trigger the model's verifier (verifier.json, pipeline/verifier.py) scores
     # below this; 0 = off (measured on cross-validation: docs/training.md).
     verifier: float = 0.0
     # auto: bf16 where the hardware computes it natively and the model's precision.json shows
-    # no dev F1 dropping by more than 1 point, else fp32; fp32, bf16 and int8 on request
-    # (bf16 and int8 only with a passing measurement: pipeline/tagger/precision.py).
+    # no dev F1 dropping by more than 1 point (measured by expel-train on dev, or in-sample
+    # when the model trained on dev, as the shipped one did), else fp32; fp32, bf16 and int8
+    # on request (bf16 and int8 only with a passing measurement: pipeline/tagger/precision.py).
     precision: str = "auto"
     device: str = "auto"       # auto (cuda when visible, else cpu), cpu, cuda, cuda:N
-    # auto: ONNX Runtime for a float32 CPU tagger where the model's precision.json shows no
-    # dev F1 drop over 1 point and it was measured faster on this machine, else torch
-    # (pipeline/tagger/runtime.py); torch or onnx on request.
+    # auto: a rule (pipeline/tagger/runtime.py): on the CPU, float32 and int8 (int8 under its
+    # gate) on ONNX Runtime when the model is one it runs; bf16, GPUs and other models on
+    # PyTorch; torch or onnx on request.
     runtime: str = "auto"
 
 
@@ -98,7 +121,7 @@ class AugmentConfig:
     """Label-preserving augmentation of the positive repeats (``configs/augment/``,
     :mod:`pipeline.augment`): training only, never written to data/, never scored."""
 
-    enabled: bool = True       # the shipped recipe (configs/train.yaml: augment: on)
+    enabled: bool = True       # the shipped recipe (configs/train.yaml: augment: on; augment=none: off)
     # Chance, per augmented copy, of each rewrite (each applies only where it can).
     countries: float = 0.7     # swap the states / organisations named, consistently in the document
     counts: float = 0.5        # another number of expelled people (plural stays plural)
@@ -128,7 +151,7 @@ class TrainConfig:
 @dataclass
 class EvaluateConfig:
     model_dir: str = "models/expel-minilm"
-    gold: str = "data/gold/dev.jsonl"
+    gold: str = "data/gold/dev.jsonl"    # gold file to score against (any supported format)
     tagger: TaggerConfig = field(default_factory=TaggerConfig)
     baselines: bool = True     # score the rule and feature baselines beside the model
     bootstrap: int = 1000      # resamples for confidence intervals; 0 = none

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -29,7 +28,7 @@ from typing import Any, Sequence
 from pipeline.errors import MissingFileError
 from pipeline.report.crossval import ARTICLES, BASELINE, MAIN, ROLE_ROWS, write_pages
 from pipeline.schema import ROLES, Document
-from pipeline.scoring import field_agreement, lookup, recall_by_trigger_form, score_documents
+from pipeline.scoring import field_agreement, lookup, mean_std, recall_by_trigger_form, score_documents
 
 log = logging.getLogger(__name__)
 
@@ -105,13 +104,6 @@ def _resolved_yaml(path: Path) -> dict[str, Any]:
     from omegaconf import OmegaConf
 
     return OmegaConf.to_container(OmegaConf.load(path), resolve=True) or {}  # type: ignore[return-value]
-
-
-def _mean_std(values: Sequence[float]) -> dict[str, float]:
-    n = len(values)
-    mean = sum(values) / n
-    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
-    return {"mean": mean, "std": std, "n": n, "min": min(values), "max": max(values)}
 
 
 def gold_by_id(cfg: dict[str, Any]) -> dict[str, Document]:
@@ -225,8 +217,8 @@ def summarise(runs: Sequence[FoldRun]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "folds": [r.fold for r in folds],
         "fold_scores": per_fold,
-        "mean_std": {name: _mean_std(v) for name, v in per_fold.items() if None not in v},
-        "seconds_per_fold": _mean_std([r.seconds for r in folds if r.seconds is not None])
+        "mean_std": {name: mean_std(v) for name, v in per_fold.items() if None not in v},
+        "seconds_per_fold": mean_std([r.seconds for r in folds if r.seconds is not None])
         if any(r.seconds for r in folds) else None,
     }
     gold, pred = pooled(folds)

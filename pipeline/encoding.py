@@ -11,8 +11,10 @@ without double counting: every token is owned by exactly one window.
 from __future__ import annotations
 
 import logging
+import random
 import re
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from pipeline.schema import LABELS, Document
 
@@ -215,3 +217,27 @@ def encode_documents(docs, tokenizer, *, max_length: int, stride: int,
         log.warning("%d span(s) do not start or end on a token boundary and are labelled on the "
                     "words they touch, e.g. %s", len(stats.misaligned), stats.misaligned[:3])
     return windows, stats
+
+
+def length_batches(windows: Sequence[Window], batch_size: int, rng: random.Random | None = None) -> list[list[int]]:
+    """Window indices in batches of similar length (little padding), for inference and
+    training alike.
+
+    Without ``rng`` (inference): all windows sorted longest first, cut into batches.  With
+    ``rng`` (training): shuffled, cut into groups of 50 batches, sorted by length within each
+    group, and the batches shuffled, so that every epoch differs.
+    """
+    order = list(range(len(windows)))
+    if rng is None:
+        return _cut(sorted(order, key=lambda i: -len(windows[i].input_ids)), batch_size)
+    rng.shuffle(order)
+    group = 50 * batch_size
+    batches = []
+    for g in range(0, len(order), group):
+        batches.extend(_cut(sorted(order[g:g + group], key=lambda i: -len(windows[i].input_ids)), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def _cut(order: list[int], size: int) -> list[list[int]]:
+    return [order[i:i + size] for i in range(0, len(order), size)]

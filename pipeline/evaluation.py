@@ -55,10 +55,9 @@ def measure_precision_cost(tagger, gold: Sequence[Document], fp32_scores: dict[s
     (:func:`pipeline.tagger.precision.measure`): what ``precision.json`` holds.
 
     The variants are the faster precisions (bf16; int8 on the CPU) and ONNX Runtime in
-    float32 (``onnx``) and int8 (``onnx_int8``: :data:`pipeline.tagger.ort.ORT_INT8`), on
-    the CPU where it is installed; for ``onnx`` the speed of both
-    engines on this machine is measured too (:func:`pipeline.tagger.runtime.time_engines`),
-    which ``tagger.runtime=auto`` reads.
+    float32 (``onnx``, for the record: float32 needs no gate) and int8 (``onnx_int8``:
+    :data:`pipeline.tagger.ort.ORT_INT8`, the gate of int8 on ONNX Runtime), on the CPU
+    where it is installed.
 
     Args:
         tagger: a :class:`pipeline.tagger.Tagger` (its float weights are used).
@@ -68,7 +67,6 @@ def measure_precision_cost(tagger, gold: Sequence[Document], fp32_scores: dict[s
     """
     from pipeline.tagger.ort import available
     from pipeline.tagger.precision import FASTER, measure
-    from pipeline.tagger.runtime import time_engines
 
     cpu = tagger.settings.device == "cpu"
     if precisions is None:
@@ -83,10 +81,4 @@ def measure_precision_cost(tagger, gold: Sequence[Document], fp32_scores: dict[s
     def score(name: str) -> dict[str, Any]:
         return predict_and_score(variant(name), gold)[0]
 
-    check = measure(score, precisions, fp32_scores=fp32_scores)
-    if check.get("onnx", {}).get("accepted"):
-        speed = time_engines(reference.model, variant("onnx").model)
-        check["onnx"]["speed"] = [speed]
-        log.info("ONNX Runtime %.3f s vs PyTorch %.3f s on %d synthetic windows: %s here", speed["onnx_s"],
-                 speed["torch_s"], speed["windows"], "faster" if speed["onnx_faster"] else "not faster")
-    return check
+    return measure(score, precisions, fp32_scores=fp32_scores)

@@ -29,7 +29,6 @@ atomically; nothing is written with ``--dry-run`` or when anything is refused.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Sequence
 
 from pipeline.errors import ExpelError
+from pipeline.files import atomic_lines
 from pipeline.formats.labelstudio import UNCHANGED
 from pipeline.schema import RESERVED_FROM, ROLES, Document
 
@@ -155,11 +155,7 @@ def apply_merge(gold_path: str | Path, gold: Sequence[Document], report: MergeRe
     replaced = {d.id: d for d in report.replaced}
     docs = [replaced.get(d.id, d) for d in gold] + sorted(report.added, key=lambda d: (str(d.date or ""), d.id))
     path = Path(gold_path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for d in docs:
-            f.write(dumps_document(d) + "\n")
-    os.replace(tmp, path)
+    atomic_lines(path, (dumps_document(d) for d in docs))
     return len(docs)
 
 

@@ -40,6 +40,21 @@ def lookup(scores: dict, path: Sequence[str]):
     return node
 
 
+def mean_std(values: Sequence[float]) -> dict[str, float]:
+    """Mean, sample standard deviation (n - 1; 0 for one value), count, min and max of the
+    scores of several runs (folds, seeds).
+
+    Example:
+        >>> round(mean_std([0.8, 0.9, 1.0])["std"], 6)
+        0.1
+    """
+    import statistics
+
+    vals = [float(v) for v in values]
+    return {"mean": statistics.fmean(vals), "std": statistics.stdev(vals) if len(vals) > 1 else 0.0,
+            "n": len(vals), "min": min(vals), "max": max(vals)}
+
+
 def prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
     """Precision, recall and F1 (0 where undefined) plus the counts."""
     p = tp / n_pred if n_pred else 0.0

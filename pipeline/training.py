@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from pipeline.encoding import IGNORE, EncodeStats, Window, encode_document
+from pipeline.encoding import IGNORE, EncodeStats, Window, encode_document, length_batches
 from pipeline.schema import Document
 
 log = logging.getLogger(__name__)
@@ -73,23 +73,6 @@ def epoch_documents(docs: Sequence[Document], epoch: int, *, seed: int, positive
     for _ in range(positive_repeat - 1):
         out.extend((augmenter(d, rng) or d) if augmenter else d for d in pos)
     return out + neg
-
-
-def length_batches(windows: Sequence[Window], batch_size: int, rng: random.Random) -> list[list[int]]:
-    """Window indices in batches of similar length, in random order.
-
-    Windows are shuffled, cut into groups of 50 batches, sorted by length within each
-    group, and the batches shuffled: padding stays small and every epoch differs.
-    """
-    order = list(range(len(windows)))
-    rng.shuffle(order)
-    group = 50 * batch_size
-    batches = []
-    for g in range(0, len(order), group):
-        chunk = sorted(order[g:g + group], key=lambda i: -len(windows[i].input_ids))
-        batches.extend(chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size))
-    rng.shuffle(batches)
-    return batches
 
 
 def _window_cache(originals: Sequence[Document], tokenizer, data, stats: EncodeStats):

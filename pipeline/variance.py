@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import json
 import re
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from pipeline.scoring import lookup
+from pipeline.scoring import lookup, mean_std
 
 # metric name -> path into dev_scores.json
 METRICS: dict[str, tuple[str, ...]] = {
@@ -91,13 +90,6 @@ def _job_name(parts: tuple[str, ...]) -> str:
     return "/".join(parts) or "."
 
 
-def _mean_std(values: Sequence[float]) -> tuple[float, float]:
-    mean = sum(values) / len(values)
-    if len(values) < 2:
-        return mean, 0.0
-    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-
-
 def aggregate(runs: Sequence[Run]) -> dict[float, dict[str, dict[str, float]]]:
     """``{fraction: {metric: {"mean", "std", "n"}}}``, fractions in increasing order."""
     out: dict[float, dict[str, dict[str, float]]] = {}
@@ -107,8 +99,8 @@ def aggregate(runs: Sequence[Run]) -> dict[float, dict[str, dict[str, float]]]:
         for name in METRICS:
             values = [r.metrics[name] for r in group if name in r.metrics]
             if values:
-                mean, std = _mean_std(values)
-                out[frac][name] = {"mean": mean, "std": std, "n": len(values)}
+                m = mean_std(values)
+                out[frac][name] = {"mean": m["mean"], "std": m["std"], "n": m["n"]}
     return out
 
 

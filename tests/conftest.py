@@ -32,10 +32,3 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 def _project_root(monkeypatch):
     """Tests run from the project root, like the CLI (config paths are relative to it)."""
     monkeypatch.chdir(ROOT)
-
-
-@pytest.fixture(autouse=True)
-def _runtime_cache(tmp_path_factory, monkeypatch):
-    """Runtime speed verdicts (pipeline/tagger/runtime.py) go to a temporary folder, not ~/.cache."""
-    if "EXPEL_CACHE_DIR" not in os.environ:
-        monkeypatch.setenv("EXPEL_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "expel-cache"))

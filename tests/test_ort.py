@@ -123,69 +123,46 @@ def _model_with(tmp_path, tiny_model_dir, onnx_entry):
 PASS = {"f1": {}, "drop_points": {"trigger": 0.0, "argument": 0.2, "argument_attached": 0.0}, "accepted": True}
 
 
-def test_training_measured_onnx_and_its_speed_here(tiny_model_dir):
+def test_training_measured_onnx_for_the_record(tiny_model_dir):
     entry = json.loads((tiny_model_dir / PRECISION_FILE).read_text())["onnx"]
     assert set(entry["drop_points"]) == {"trigger", "argument", "argument_attached"}
-    assert entry["accepted"] is (max(entry["drop_points"].values()) <= 1.0)
-    speed = entry["speed"][0]
-    assert speed["machine"] == rt.machine() and speed["torch_s"] > 0 and speed["onnx_s"] > 0
-    assert speed["onnx_faster"] is (speed["onnx_s"] < speed["torch_s"])
+    assert "speed" not in entry                      # no timing probe: the engine is chosen by a rule
 
 
-def test_auto_follows_the_gate_and_the_speed_of_this_machine(tmp_path, tiny_model_dir, monkeypatch):
-    monkeypatch.setattr(rt, "calibrate", lambda d: pytest.fail("measured although a verdict exists"))
-    here = {"machine": rt.machine(), "torch_s": 2.0, "onnx_s": 1.0, "onnx_faster": True}
-    d = _model_with(tmp_path, tiny_model_dir, {**PASS, "speed": [here]})
+def test_auto_is_a_rule_float32_and_int8_on_the_cpu_run_on_onnx_runtime(tmp_path, tiny_model_dir):
+    d = _model_with(tmp_path, tiny_model_dir, None)                  # nothing measured: float32 needs no gate
     assert rt.resolve_runtime("auto", d, "cpu", "fp32")[0] == "onnx"
-    assert rt.resolve_runtime("auto", d, "cpu", "bf16")[0] == "torch"        # ONNX path is float32
-    assert rt.resolve_runtime("auto", d, "cuda", "fp32")[0] == "torch"
+    assert rt.resolve_runtime("onnx", d, "cpu", "fp32")[0] == "onnx"
+    assert rt.resolve_runtime("auto", d, "cpu", "bf16")[0] == "torch"        # bf16 on PyTorch
+    assert rt.resolve_runtime("auto", d, "cuda", "fp32")[0] == "torch"       # GPUs on PyTorch
     assert rt.resolve_runtime("torch", d, "cpu", "fp32")[0] == "torch"
-    slower = {**here, "torch_s": 1.0, "onnx_s": 2.0, "onnx_faster": False}
-    d2 = _model_with(tmp_path / "b", tiny_model_dir, {**PASS, "speed": [slower]})
-    runtime, why = rt.resolve_runtime("auto", d2, "cpu", "fp32")
-    assert runtime == "torch" and "not faster" in why
-    failing = {**PASS, "drop_points": {"trigger": 0.0, "argument": 1.5, "argument_attached": 0.0},
-               "accepted": False, "speed": [here]}
-    d3 = _model_with(tmp_path / "c", tiny_model_dir, failing)
-    assert rt.resolve_runtime("auto", d3, "cpu", "fp32")[0] == "torch"
+    assert rt.resolve_runtime("auto", None, "cpu", "fp32")[0] == "torch"     # no folder to build a graph from
+    # int8 on ONNX Runtime keeps its gate: without a passing onnx_int8 entry it stays on PyTorch
+    runtime, why = rt.resolve_runtime("auto", d, "cpu", "int8")
+    assert runtime == "torch" and "no measured dev F1 for ONNX Runtime in int8" in why
+    with pytest.raises(PrecisionError, match="no measured dev F1 for ONNX Runtime in int8"):
+        rt.resolve_runtime("onnx", d, "cpu", "int8")
+    measured = json.loads((d / PRECISION_FILE).read_text()) if (d / PRECISION_FILE).is_file() else {"version": 2}
+    from pipeline.tagger.ort import ORT_INT8
+
+    measured["onnx_int8"] = {**PASS, "layers": list(ORT_INT8)}
+    (d / PRECISION_FILE).write_text(json.dumps(measured))
+    assert rt.resolve_runtime("auto", d, "cpu", "int8")[0] == "onnx"
+    measured["onnx_int8"] = {**PASS, "accepted": False, "drop_points": {"trigger": 2.5}, "layers": list(ORT_INT8)}
+    (d / PRECISION_FILE).write_text(json.dumps(measured))
+    assert rt.resolve_runtime("auto", d, "cpu", "int8")[0] == "torch"
     with pytest.raises(PrecisionError, match="drops its dev F1"):
-        rt.resolve_runtime("onnx", d3, "cpu", "fp32")
+        rt.resolve_runtime("onnx", d, "cpu", "int8")
 
 
-def test_onnx_on_request_needs_a_measurement_and_a_cpu(tmp_path, tiny_model_dir):
+def test_onnx_on_request_says_why_it_cannot_run(tmp_path, tiny_model_dir):
     d = _model_with(tmp_path, tiny_model_dir, None)
-    with pytest.raises(PrecisionError, match="no measured dev F1"):
-        rt.resolve_runtime("onnx", d, "cpu", "fp32")
-    assert rt.resolve_runtime("auto", d, "cpu", "fp32")[0] == "torch"
     with pytest.raises(PrecisionError, match="CPU"):
         rt.resolve_runtime("onnx", d, "cuda", "fp32")
     with pytest.raises(PrecisionError, match="float32 or int8, and the tagger runs bf16"):
         rt.resolve_runtime("onnx", d, "cpu", "bf16")
-    with pytest.raises(PrecisionError, match="no measured dev F1 for ONNX Runtime in int8"):
-        rt.resolve_runtime("onnx", d, "cpu", "int8")
-    assert rt.resolve_runtime("auto", d, "cpu", "int8") == \
-        ("torch", "runtime=auto: torch (int8 on ONNX Runtime is opt-in: tagger.runtime=onnx)")
     with pytest.raises(PrecisionError, match="not one of"):
         rt.resolve_runtime("tensorrt", d, "cpu", "fp32")
-
-
-def test_another_machine_measures_once_and_keeps_the_verdict(tmp_path, tiny_model_dir, monkeypatch):
-    elsewhere = {"machine": "another CPU | 64 cores", "torch_s": 2.0, "onnx_s": 1.0, "onnx_faster": True}
-    d = _model_with(tmp_path, tiny_model_dir, {**PASS, "speed": [elsewhere]})
-    calls = []
-    real = rt.calibrate
-
-    def counting(model_dir):
-        calls.append(model_dir)
-        return real(model_dir)
-
-    monkeypatch.setattr(rt, "calibrate", counting)
-    first = rt.resolve_runtime("auto", d, "cpu", "fp32")
-    assert len(calls) == 1 and rt.cache_path().is_file()
-    kept = json.loads(rt.cache_path().read_text())[rt.machine()]
-    (entry,) = kept.values()
-    assert first[0] == ("onnx" if entry["onnx_faster"] else "torch")
-    assert rt.resolve_runtime("auto", d, "cpu", "fp32") == first and len(calls) == 1
 
 
 def test_an_architecture_onnx_does_not_run_is_refused(tiny_model_dir, tmp_path):

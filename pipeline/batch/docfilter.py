@@ -47,6 +47,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from pipeline.errors import FilterError
+from pipeline.files import atomic_text
 from pipeline.schema import RESERVED_FROM, Document
 
 log = logging.getLogger(__name__)
@@ -192,9 +193,7 @@ class DocFilter:
     def save(self, path: str | Path) -> Path:
         """Write the filter as JSON (atomically: a temp file renamed into place)."""
         path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), ensure_ascii=False), encoding="utf-8")
-        tmp.replace(path)
+        atomic_text(path, json.dumps(self.to_json(), ensure_ascii=False))
         return path
 
     @classmethod

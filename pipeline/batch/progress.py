@@ -26,14 +26,16 @@ _LOADED = time.perf_counter()
 
 
 def peak_rss_mb() -> float | None:
-    """This process's peak resident memory in MiB (Linux), or None."""
+    """This process's peak resident memory in MiB, or None where ``resource`` is missing
+    (Windows).  ``ru_maxrss`` is in KiB on Linux, in bytes on macOS."""
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return None
+        import resource
+    except ImportError:
+        return None
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
 class Phases:

@@ -19,13 +19,13 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from pipeline.batch.dumps import DATE_WARNING, Item, Reject
 from pipeline.errors import PredictError
+from pipeline.files import atomic_lines, atomic_text, atomic_write
 from pipeline.schema import Document
 
 log = logging.getLogger(__name__)
@@ -178,22 +178,6 @@ def shard_name(shard: int, ext: str) -> str:
     return f"part-{shard:05d}.{ext}"
 
 
-def atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def atomic_lines(path: Path, lines: Iterable[str]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for line in lines:
-            f.write(line + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def _concat(files: Iterable[Path]) -> Iterator[str]:
     for p in files:
         with open(p, encoding="utf-8") as f:
@@ -227,9 +211,8 @@ def atomic_parquet(path: Path, docs: Sequence[Document]) -> None:
                            "extra_json": json.dumps(extra, ensure_ascii=False) if extra else None})
         rows.append({"id": d.id, "text": d.text, "events": events,
                      "fields_json": json.dumps(d.meta, ensure_ascii=False)})
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(pa.Table.from_pylist(rows, schema=_parquet_schema()), tmp)
-    os.replace(tmp, path)
+    with atomic_write(path, "wb") as f:
+        pq.write_table(pa.Table.from_pylist(rows, schema=_parquet_schema()), f)
 
 
 def read_shards(out: str | Path) -> Iterator[Document]:

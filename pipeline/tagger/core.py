@@ -14,7 +14,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from pipeline.encoding import Window, encode_documents
+from pipeline.encoding import Window, encode_documents, length_batches
 from pipeline.errors import PrecisionError
 from pipeline.linking import link
 from pipeline.schema import Document, Span
@@ -23,12 +23,6 @@ from pipeline.tagger.precision import autocast, quantize_int8
 from pipeline.tagger.settings import TaggerSettings
 
 log = logging.getLogger(__name__)
-
-
-def batches_by_length(windows: Sequence[Window], batch_size: int) -> list[list[int]]:
-    """Indices of ``windows`` grouped into batches of similar length (longest first)."""
-    order = sorted(range(len(windows)), key=lambda i: -len(windows[i].input_ids))
-    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
 
 
 def run_model(model, windows: Sequence[Window], batch_size: int,
@@ -46,7 +40,7 @@ def run_model(model, windows: Sequence[Window], batch_size: int,
     forward = _ort_forward(model) if getattr(model, "runtime", "torch") == "onnx" else None
     if forward is None:
         forward = _torch_forward(model, precision)
-    for idx in batches_by_length(windows, batch_size):
+    for idx in length_batches(windows, batch_size):
         longest = max(len(windows[i].input_ids) for i in idx)
         ids = np.full((len(idx), longest), pad_id, dtype=np.int64)
         mask = np.zeros((len(idx), longest), dtype=np.int64)
