@@ -249,13 +249,12 @@ def test_int8_on_onnx_runtime_is_its_own_measured_opt_in(tmp_path, tiny_model_di
 def test_a_run_in_onnx_int8_does_not_resume_one_in_pytorch_int8():
     from types import SimpleNamespace
 
-    from pipeline.batch.settings import run_settings
-    from pipeline.config import PredictConfig
+    from pipeline.batch.settings import BatchSettings, run_settings
 
-    cfg = PredictConfig(input="nowhere.jsonl", model_dir="nowhere")
-    settings = {rt: SimpleNamespace(max_length=256, stride=64, linking="sentence", decoding="viterbi",
-                                    reason="rules", consistency=True, min_trigger_score=0.8, verifier=0.0,
-                                    precision="int8", runtime=rt)
+    batch = BatchSettings(input="nowhere.jsonl", input_format="jsonl", output="out", model_dir="nowhere")
+    settings = {rt: SimpleNamespace(max_length=256, stride=64, windows="paragraph", linking="sentence",
+                                    decoding="viterbi", reason="rules", consistency=True, min_trigger_score=0.8,
+                                    verifier=0.0, precision="int8", runtime=rt)
                 for rt in ("torch", "onnx")}
-    a, b = (run_settings(cfg, "jsonl", settings[rt]) for rt in ("torch", "onnx"))
+    a, b = (run_settings(batch, settings[rt]) for rt in ("torch", "onnx"))
     assert a != b and b["int8_engine"] == "onnx" and "int8_engine" not in a

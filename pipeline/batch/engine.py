@@ -13,9 +13,8 @@ from typing import Iterable, Iterator, Sequence
 
 from pipeline.batch.dumps import Item, Record, Reject, read_dump
 from pipeline.batch.progress import Phases, progress_bar
-from pipeline.batch.settings import load_doc_filter
+from pipeline.batch.settings import BatchSettings, load_doc_filter
 from pipeline.batch.store import ChunkResult, ShardStore
-from pipeline.config import PredictConfig
 from pipeline.schema import Document
 from pipeline.tagger import Tagger, TaggerSettings
 
@@ -135,13 +134,13 @@ def chunks(items: Iterable[Item], chunk_size: int, done: set[int]) -> Iterator[t
         yield shard, buf
 
 
-def dump_items(cfg: PredictConfig, input_format: str, store: ShardStore) -> Iterator[Item]:
+def dump_items(batch: BatchSettings, store: ShardStore) -> Iterator[Item]:
     """The dump's items from the first unfinished shard on (earlier records are passed
     over unparsed)."""
     first_todo = next(k for k in range(len(store.done) + 1) if k not in store.done)
-    return read_dump(cfg.input, input_format, id_field=cfg.id_field, text_field=cfg.text_field,
-                     max_chars=cfg.max_chars, skip_before=first_todo * cfg.chunk_size,
-                     date_field=cfg.date_field)
+    return read_dump(batch.input, batch.input_format, id_field=batch.id_field, text_field=batch.text_field,
+                     max_chars=batch.max_chars, skip_before=first_todo * batch.chunk_size,
+                     date_field=batch.date_field)
 
 
 class RecordCounter:
@@ -168,28 +167,27 @@ def _timed(items: Iterable, phases: Phases, phase: str) -> Iterator:
         yield x
 
 
-def run_local(cfg: PredictConfig, settings: TaggerSettings, input_format: str,
+def run_local(batch: BatchSettings, settings: TaggerSettings,
               store: ShardStore, phases: Phases | None = None) -> tuple[int, int]:
     """Tag shard by shard in this process; returns (records in the dump, records processed).
 
     Args:
-        cfg: the predict config (input, fields, filter, chunk size).
+        batch: the resolved batch settings (input, fields, filter, chunk size).
         settings: the resolved tagger settings.
-        input_format: the dump's format.
         store: the open output folder (finished shards are passed over).
     """
     phases = phases or Phases()
-    tagger = Tagger.from_dir(cfg.model_dir, settings)
-    doc_filter = load_doc_filter(cfg)
-    stream = RecordCounter(dump_items(cfg, input_format, store))
+    tagger = Tagger.from_dir(batch.model_dir, settings)
+    doc_filter = load_doc_filter(batch.filter)
+    stream = RecordCounter(dump_items(batch, store))
     processed = 0
     with progress_bar(store) as bar:
-        queue = TagQueue(tagger, store, bar, max_docs=cfg.queue_docs, phases=phases)
+        queue = TagQueue(tagger, store, bar, max_docs=batch.queue_docs, phases=phases)
         in_queue = False
         try:
-            for shard, items in _timed(chunks(stream, cfg.chunk_size, store.done), phases, "read"):
+            for shard, items in _timed(chunks(stream, batch.chunk_size, store.done), phases, "read"):
                 with phases.time("filter"):
-                    fc = filter_chunk(shard, items, doc_filter, cfg.filter_threshold)
+                    fc = filter_chunk(shard, items, doc_filter, batch.filter_threshold)
                 in_queue = True
                 queue.add(fc)
                 in_queue = False

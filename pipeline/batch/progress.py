@@ -73,19 +73,19 @@ def progress_bar(store: ShardStore):
                 initial=sum(e["count"] for e in store.shards.values()), smoothing=0.05)
 
 
-def summary(cfg, store: ShardStore, records: int, processed: int, skipped: int,
+def summary(batch, store: ShardStore, records: int, processed: int, skipped: int,
             seconds: float, phases: Phases | None = None) -> dict[str, Any]:
     """What a finished run did (see :func:`pipeline.stages.predict.predict`'s return value)."""
     t = store.totals()
     extra = {"phases": phases.to_json()} if phases is not None else {}
     return {"documents": t["documents"], "events": t["events"], "rejects": t["rejects"],
             "tagged": t["documents"] - t["filtered_out"], "filtered_out": t["filtered_out"],
-            "dated": t["dated"], "date_warnings": t["date_warnings"], "date_field": cfg.date_field,
+            "dated": t["dated"], "date_warnings": t["date_warnings"], "date_field": batch.date_field,
             "input_records": records,
             "processed_this_run": processed, "skipped_shards": skipped,
             "seconds": round(seconds, 3),
             "docs_per_second": round(processed / seconds, 1) if seconds > 0 else None,
-            "engine": cfg.engine, "output": str(store.out), "shards": store.paths(),
+            "engine": batch.engine, "output": str(store.out), "shards": store.paths(),
             "rejects_path": str(store.out / REJECTS_FILE),
             "progress_path": str(store.out / PROGRESS_FILE), **extra}
 

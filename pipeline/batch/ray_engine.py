@@ -13,17 +13,15 @@ from typing import Any
 from pipeline.batch.dumps import Item, Record, Reject, read_dump
 from pipeline.batch.engine import record_total, tag_chunk
 from pipeline.batch.progress import progress_bar
-from pipeline.batch.settings import load_doc_filter
+from pipeline.batch.settings import BatchSettings, load_doc_filter
 from pipeline.batch.store import ChunkResult, ShardStore
-from pipeline.config import PredictConfig, TaggerConfig
 from pipeline.errors import PredictError
 from pipeline.tagger import Tagger, TaggerSettings
 
 RAY_HINT = "engine=ray needs Ray Data: pip install 'expel-pipeline[ray]'"
 
 
-def run_ray(cfg: PredictConfig, settings: TaggerSettings, input_format: str,
-            store: ShardStore) -> tuple[int, int]:
+def run_ray(batch: BatchSettings, settings: TaggerSettings, store: ShardStore) -> tuple[int, int]:
     """Tag with a Ray Data pipeline: the dump is read by one streaming read task (the same
     readers), tagged by a pool of actors that each load the model once with the resolved
     ``settings``, and the results come back in record order to this process, which writes
@@ -42,42 +40,42 @@ def run_ray(cfg: PredictConfig, settings: TaggerSettings, input_format: str,
     ctx = ray.data.DataContext.get_current()
     ctx.execution_options.preserve_order = True   # shards are cut in record order
     ctx.enable_progress_bars = False
-    cpus_per_actor = max(cfg.threads, 1)
+    cpus_per_actor = max(batch.threads, 1)
     actors = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_actor))
-    ds = ray.data.read_datasource(_dump_datasource(cfg, input_format, store.done, store))
+    ds = ray.data.read_datasource(_dump_datasource(batch, store.done, store))
     # A killed actor is restarted and its batch retried (the driver writes each shard once,
     # in record order, so a retried batch cannot land twice).
-    ds = ds.map_batches(_RayTagger, fn_constructor_args=(asdict(cfg), asdict(settings)), batch_size=cfg.chunk_size,
+    ds = ds.map_batches(_RayTagger, fn_constructor_args=(asdict(batch), asdict(settings)), batch_size=batch.chunk_size,
                         batch_format="pyarrow", concurrency=(1, actors), num_cpus=cpus_per_actor,
                         max_restarts=-1, max_task_retries=-1)
     last, processed, pending = -1, 0, []
     with progress_bar(store) as bar:
         for batch in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
             for row in batch.to_pylist():
-                shard = row["record_no"] // cfg.chunk_size
-                if pending and pending[0]["record_no"] // cfg.chunk_size != shard:
-                    processed += _write_ray_shard(store, cfg, pending)
+                shard = row["record_no"] // batch.chunk_size
+                if pending and pending[0]["record_no"] // batch.chunk_size != shard:
+                    processed += _write_ray_shard(store, batch, pending)
                     bar.update(len(pending))
                     pending = []
                 pending.append(row)
                 last = row["record_no"]
         if pending:
-            processed += _write_ray_shard(store, cfg, pending)
+            processed += _write_ray_shard(store, batch, pending)
             bar.update(len(pending))
     return record_total(last, store), processed
 
 
-def _dump_datasource(cfg: PredictConfig, input_format: str, done: set[int], store: ShardStore):
+def _dump_datasource(batch: BatchSettings, done: set[int], store: ShardStore):
     """A Ray Datasource with one streaming read task over ``read_dump`` (a dump is one
     sequential stream); records of finished shards are left out, rejects ride along."""
     import pyarrow as pa
     from ray.data import Datasource, ReadTask
     from ray.data.block import BlockMetadata
 
-    skip_before = min(set(range(len(done) + 1)) - done) * cfg.chunk_size
-    args = dict(path=cfg.input, fmt=input_format, id_field=cfg.id_field, text_field=cfg.text_field,
-                max_chars=cfg.max_chars, skip_before=skip_before, date_field=cfg.date_field)
-    chunk_size, done = cfg.chunk_size, frozenset(done)
+    skip_before = min(set(range(len(done) + 1)) - done) * batch.chunk_size
+    args = dict(path=batch.input, fmt=batch.input_format, id_field=batch.id_field, text_field=batch.text_field,
+                max_chars=batch.max_chars, skip_before=skip_before, date_field=batch.date_field)
+    chunk_size, done = batch.chunk_size, frozenset(done)
 
     def read_fn():
         rows = []
@@ -132,22 +130,22 @@ class _RayTagger:
     ``reject_json``, ``events``, ``filtered`` (the filter turned the document away).
     """
 
-    def __init__(self, cfg: dict[str, Any], settings: dict[str, Any]):
-        self.cfg = PredictConfig(**{**cfg, "tagger": TaggerConfig(**cfg["tagger"])})
+    def __init__(self, batch: dict[str, Any], settings: dict[str, Any]):
+        self.batch = BatchSettings(**batch)
         settings = TaggerSettings(**settings)
-        if self.cfg.threads > 0 and settings.runtime == "torch":
+        if self.batch.threads > 0 and settings.runtime == "torch":
             import torch
 
-            torch.set_num_threads(self.cfg.threads)
-        self.tagger = Tagger.from_dir(self.cfg.model_dir, settings)
-        self.doc_filter = load_doc_filter(self.cfg)
+            torch.set_num_threads(self.batch.threads)
+        self.tagger = Tagger.from_dir(self.batch.model_dir, settings)
+        self.doc_filter = load_doc_filter(self.batch.filter)
 
     def __call__(self, batch):
         import pyarrow as pa
 
         items = [_row_item(r) for r in batch.to_pylist()]
         records = [it for it in items if isinstance(it, Record)]
-        res = tag_chunk(records, self.tagger, self.doc_filter, self.cfg.filter_threshold)
+        res = tag_chunk(records, self.tagger, self.doc_filter, self.batch.filter_threshold)
         by_no = {r.record_no: (d, k) for r, d, k in zip(records, res.docs, res.passed)}
         out = {"record_no": [], "doc_json": [], "reject_json": [], "events": [], "filtered": []}
         for it in items:
@@ -166,7 +164,7 @@ class _RayTagger:
         return pa.table(out)
 
 
-def _write_ray_shard(store: ShardStore, cfg: PredictConfig, rows: list[dict[str, Any]]) -> int:
+def _write_ray_shard(store: ShardStore, batch: BatchSettings, rows: list[dict[str, Any]]) -> int:
     from pipeline.formats.jsonl import parse_document
 
     items: list[Item] = []
@@ -183,5 +181,5 @@ def _write_ray_shard(store: ShardStore, cfg: PredictConfig, rows: list[dict[str,
             items.append(Record(row["record_no"], doc.id, doc.text))
     result = ChunkResult(docs, rejects, events=sum(r["events"] for r in rows),
                          filtered_out=sum(bool(r["filtered"]) for r in rows))
-    store.write(rows[0]["record_no"] // cfg.chunk_size, items, result)
+    store.write(rows[0]["record_no"] // batch.chunk_size, items, result)
     return len(rows)

@@ -1,16 +1,20 @@
-"""A batch run's settings: checked before anything heavy is loaded; the document filter
-they name; what a resumed run must share with the first one."""
+"""A batch run's settings: checked before anything heavy is loaded and resolved once into a
+frozen :class:`BatchSettings` (as the tagger's are into ``TaggerSettings``); the document
+filter they name; what a resumed run must share with the first one.
+
+The predict stage resolves its config into it once (``pipeline.stages.predict.resolve_batch``);
+everything in ``pipeline/batch`` takes the resolved object and never reads the Hydra config.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from pipeline.batch.dumps import _SUFFIXES, DUMP_FORMATS, guess_dump_format
-from pipeline.config import PredictConfig
-from pipeline.errors import MissingFileError, PredictError, closest
+from pipeline.batch.dumps import _SUFFIXES
 
 log = logging.getLogger(__name__)
 
@@ -20,48 +24,32 @@ ENGINES = ("local", "ray")
 RUN_KEYS = ("input", "input_format", "id_field", "text_field", "date_field", "chunk_size", "max_chars",
             "output_format", "model_dir", "filter", "filter_threshold")
 # ... and of the resolved tagger settings (precision as resolved: fp32, bf16 or int8).
-TAGGER_RUN_KEYS = ("max_length", "stride", "linking", "decoding", "reason", "consistency", "min_trigger_score", "verifier",
+TAGGER_RUN_KEYS = ("max_length", "stride", "windows", "linking", "decoding", "reason", "consistency", "min_trigger_score", "verifier",
                    "precision")
 
 
-def validate(cfg: PredictConfig) -> str:
-    """Check the settings and paths before anything heavy is loaded.
+@dataclass(frozen=True)
+class BatchSettings:
+    """A batch run's settings, checked and resolved (:func:`resolve_batch`): the input's
+    format is known, the output folder named, the document filter a path or None."""
 
-    Returns:
-        the input format (given or guessed from the input's name).
-
-    Raises:
-        MissingFileError: the input does not exist (its path is named).
-        ModelDirError: the model directory is missing or unsafe.
-        PredictError: an unknown format or engine, a bad number, an output path that is a file.
-    """
-    from pipeline.modeling import check_model_dir
-
-    if not Path(cfg.input).exists():
-        raise MissingFileError(f"input {cfg.input!r} does not exist (working directory: "
-                               f"{Path.cwd()}); set input=PATH to a dump file or a folder of .txt files")
-    check_model_dir(cfg.model_dir)
-    if cfg.date is not None:
-        raise PredictError(f"date={cfg.date} goes with text=; the documents of a dump carry their own "
-                           f"dates: set date_field=NAME to the field that holds them (now {cfg.date_field!r})")
-    _choice("output_format", cfg.output_format, OUTPUT_FORMATS)
-    _choice("engine", cfg.engine, ENGINES)
-    if cfg.input_format is not None:
-        _choice("input_format", cfg.input_format, DUMP_FORMATS)
-    for name in ("chunk_size", "max_chars", "queue_docs"):
-        if getattr(cfg, name) <= 0:
-            raise PredictError(f"{name} must be a positive number, got {getattr(cfg, name)}")
-    for name in ("batch_size", "max_length"):
-        if getattr(cfg.tagger, name) <= 0:
-            raise PredictError(f"tagger.{name} must be a positive number, got {getattr(cfg.tagger, name)}")
-    if cfg.filter_threshold is not None and not 0 <= cfg.filter_threshold <= 1:
-        raise PredictError(f"filter_threshold must be in [0, 1] or null, got {cfg.filter_threshold}")
-    if Path(cfg.output).exists() and not Path(cfg.output).is_dir():
-        raise PredictError(f"output {cfg.output!r} is a file; output names a folder for the shards")
-    try:
-        return cfg.input_format or guess_dump_format(cfg.input)
-    except ValueError as e:
-        raise PredictError(str(e)) from None
+    input: str
+    input_format: str
+    output: str
+    model_dir: str
+    overwrite: bool = False
+    output_format: str = "jsonl"
+    id_field: str = "id"
+    text_field: str = "text"
+    date_field: str | None = "date"
+    chunk_size: int = 1000
+    queue_docs: int = 512
+    max_chars: int = 1_000_000
+    filter: str | None = None            # the filter file, resolved (None: every document is tagged)
+    filter_threshold: float | None = None
+    engine: str = "local"
+    records: bool = True
+    threads: int = 0
 
 
 def default_output(input_path: str | Path) -> str:
@@ -77,74 +65,59 @@ def default_output(input_path: str | Path) -> str:
     return str(Path("outputs/predictions") / (name or "input"))
 
 
-def with_output(cfg: PredictConfig) -> PredictConfig:
-    """``cfg`` with its output folder named (:func:`default_output` when not given)."""
-    from dataclasses import replace
-
-    return cfg if cfg.output else replace(cfg, output=default_output(cfg.input))
-
-
-def _choice(name: str, value: str, allowed: Sequence[str]) -> None:
-    if value not in allowed:
-        raise PredictError(f"{name}={value!r} is not one of {', '.join(allowed)}." + closest(value, allowed))
-
-
-def filter_path(cfg: PredictConfig) -> Path | None:
-    """The document filter file ``cfg.filter`` names, or None to tag every document.
+def filter_path(choice: str | None, model_dir: str | Path) -> Path | None:
+    """The document filter file a ``filter`` setting names, or None to tag every document.
 
     ``auto``: ``model_dir/docfilter.json`` when it exists; ``none`` (or null): no filter;
     anything else: a path to a filter file.
     """
     from pipeline.batch.docfilter import FILTER_FILE
 
-    choice = cfg.filter if cfg.filter is not None else "none"
+    choice = choice if choice is not None else "none"
     if choice.lower() == "none":
         return None
     if choice.lower() == "auto":
-        path = Path(cfg.model_dir) / FILTER_FILE
+        path = Path(model_dir) / FILTER_FILE
         return path if path.is_file() else None
     return Path(choice)
 
 
-def load_doc_filter(cfg: PredictConfig):
-    """The document filter for ``cfg`` (see :func:`filter_path`), or None.
+def load_doc_filter(path: str | Path | None):
+    """The document filter saved at ``path`` (see :func:`filter_path`), or None for none.
 
     Raises:
         FilterError: a named filter file that is missing or corrupt.
     """
     from pipeline.batch.docfilter import DocFilter
 
-    path = filter_path(cfg)
     if path is None:
         log.info("no document filter: every document goes to the tagger")
         return None
     return DocFilter.load(path)
 
 
-def run_settings(cfg: PredictConfig, input_format: str, tagger) -> dict[str, Any]:
+def run_settings(batch: BatchSettings, tagger) -> dict[str, Any]:
     """The settings a resumed run must share with the first one, plus the input's
     size and a fingerprint of its content (a changed input cannot be resumed; a file
     that was only touched or copied can).
 
     Args:
-        cfg: the predict config.
-        input_format: the input's format, given or guessed.
+        batch: the resolved batch settings.
         tagger: the resolved :class:`pipeline.tagger.TaggerSettings`.
     """
-    run = {k: getattr(cfg, k) for k in RUN_KEYS}
+    run = {k: getattr(batch, k) for k in RUN_KEYS}
     run.update({k: getattr(tagger, k) for k in TAGGER_RUN_KEYS})
     if tagger.precision == "int8" and getattr(tagger, "runtime", "torch") == "onnx":
         run["int8_engine"] = "onnx"          # other layers in int8 than PyTorch's: not the same network
-    p = Path(cfg.input)
+    p = Path(batch.input)
     run["input"] = str(p.resolve())
-    run["model_dir"] = str(Path(cfg.model_dir).resolve())
-    run["input_format"] = input_format
+    run["model_dir"] = str(Path(batch.model_dir).resolve())
     run["input_fingerprint"] = input_fingerprint(p)
     # A retrained model or filter in the same place must not mix with earlier shards.
     run["model_files"] = {f.name: [f.stat().st_size, f.stat().st_mtime_ns]
-                          for f in sorted([*Path(cfg.model_dir).glob("*.safetensors"),
-                                           *Path(cfg.model_dir).glob("verifier.json")])}
-    fp = filter_path(cfg)
+                          for f in sorted([*Path(batch.model_dir).glob("*.safetensors"),
+                                           *Path(batch.model_dir).glob("verifier.json")])}
+    fp = Path(batch.filter) if batch.filter is not None else None
     run["filter_file"] = ([str(fp.resolve()), fp.stat().st_size, fp.stat().st_mtime_ns]
                           if fp is not None and fp.is_file() else None)
     return run

@@ -43,7 +43,7 @@ def annotate(cfg: AnnotateConfig, run_dir: str | Path) -> dict[str, Any]:
         ConfigError: bad shares or a non-positive ``n``.
     """
     from pipeline.batch.dumps import Record, read_dump
-    from pipeline.batch.settings import load_doc_filter
+    from pipeline.batch.settings import filter_path, load_doc_filter
     from pipeline.corpus import load_gold
     from pipeline.errors import ConfigError, MissingFileError
     from pipeline.modeling import check_model_dir
@@ -59,7 +59,7 @@ def annotate(cfg: AnnotateConfig, run_dir: str | Path) -> dict[str, Any]:
     check_model_dir(cfg.model_dir)
     gold = load_gold(cfg.exclude) if cfg.exclude else []
     gold_ids, gold_texts = {d.id for d in gold}, {d.text for d in gold}
-    doc_filter = load_doc_filter(cfg)
+    doc_filter = load_doc_filter(filter_path(cfg.filter, cfg.model_dir))
     rng = random.Random(cfg.seed)
     passing: list[Candidate] = []
     others: list[Candidate] = []

@@ -47,33 +47,32 @@ def predict(cfg: PredictConfig, run_dir: str | Path) -> dict[str, Any]:
         return predict_text(cfg)
     from pipeline.batch.progress import Phases, peak_rss_mb
     from pipeline.batch.progress import summary as run_summary
-    from pipeline.batch.settings import run_settings, validate, with_output
+    from pipeline.batch.settings import run_settings
     from pipeline.batch.store import ShardStore
     from pipeline.tagger import resolve_settings
 
-    cfg = with_output(cfg)
-    input_format = validate(cfg)
+    batch = resolve_batch(cfg)              # checked and frozen: pipeline/batch reads only this
     settings = _with_threads(resolve_settings(cfg.tagger, cfg.model_dir), cfg.threads)
-    store = ShardStore.open(cfg.output, run_settings(cfg, input_format, settings), overwrite=cfg.overwrite)
+    store = ShardStore.open(batch.output, run_settings(batch, settings), overwrite=batch.overwrite)
     skipped = len(store.done)
     t0 = time.perf_counter()
     phases = Phases()
-    if cfg.engine == "ray":
+    if batch.engine == "ray":
         from pipeline.batch.ray_engine import run_ray
 
-        records, processed = run_ray(cfg, settings, input_format, store)
+        records, processed = run_ray(batch, settings, store)
     else:
         from pipeline.batch.engine import run_local
 
-        records, processed = run_local(cfg, settings, input_format, store, phases)
+        records, processed = run_local(batch, settings, store, phases)
     seconds = time.perf_counter() - t0
     store.finish(records)
-    if cfg.records:
+    if batch.records:
         with phases.time("records"):
             extra = _write_event_records(store.out)
-    summary = run_summary(cfg, store, records, processed, skipped, seconds,
-                          phases if cfg.engine == "local" else None)
-    if cfg.records:
+    summary = run_summary(batch, store, records, processed, skipped, seconds,
+                          phases if batch.engine == "local" else None)
+    if batch.records:
         summary.update(extra)
     summary["tagger"] = {"precision": settings.precision, "runtime": settings.runtime, "device": settings.device}
     summary["peak_rss_mb"] = peak_rss_mb()
@@ -177,3 +176,83 @@ def _write_event_records(out: Path) -> dict[str, Any]:
     paths = write_records(records, out / "records")
     return {"event_records": len(records), "records_dir": str(out / "records"),
             "records_files": {k: str(v) for k, v in paths.items()}}
+
+
+# ----------------------------------------------------------------------------- settings
+
+def resolve_batch(cfg: PredictConfig):
+    """The frozen :class:`pipeline.batch.settings.BatchSettings` of a predict config,
+    checked (:func:`validate`) before anything heavy is loaded.
+
+    Raises:
+        MissingFileError / ModelDirError / PredictError: as :func:`validate`.
+    """
+    from pipeline.batch.settings import BatchSettings, filter_path
+
+    cfg = with_output(cfg)
+    input_format = validate(cfg)
+    fp = filter_path(cfg.filter, cfg.model_dir)
+    return BatchSettings(input=cfg.input, input_format=input_format, output=cfg.output, model_dir=cfg.model_dir,
+                         overwrite=cfg.overwrite, output_format=cfg.output_format, id_field=cfg.id_field,
+                         text_field=cfg.text_field, date_field=cfg.date_field, chunk_size=cfg.chunk_size,
+                         queue_docs=cfg.queue_docs, max_chars=cfg.max_chars,
+                         filter=None if fp is None else str(fp), filter_threshold=cfg.filter_threshold,
+                         engine=cfg.engine, records=cfg.records, threads=cfg.threads)
+
+
+def validate(cfg: PredictConfig) -> str:
+    """Check the settings and paths before anything heavy is loaded.
+
+    Returns:
+        the input format (given or guessed from the input's name).
+
+    Raises:
+        MissingFileError: the input does not exist (its path is named).
+        ModelDirError: the model directory is missing or unsafe.
+        PredictError: an unknown format or engine, a bad number, an output path that is a file.
+    """
+    from pipeline.batch.dumps import DUMP_FORMATS, guess_dump_format
+    from pipeline.batch.settings import ENGINES, OUTPUT_FORMATS
+    from pipeline.errors import MissingFileError, PredictError
+    from pipeline.modeling import check_model_dir
+
+    if not Path(cfg.input).exists():
+        raise MissingFileError(f"input {cfg.input!r} does not exist (working directory: "
+                               f"{Path.cwd()}); set input=PATH to a dump file or a folder of .txt files")
+    check_model_dir(cfg.model_dir)
+    if cfg.date is not None:
+        raise PredictError(f"date={cfg.date} goes with text=; the documents of a dump carry their own "
+                           f"dates: set date_field=NAME to the field that holds them (now {cfg.date_field!r})")
+    _choice("output_format", cfg.output_format, OUTPUT_FORMATS)
+    _choice("engine", cfg.engine, ENGINES)
+    if cfg.input_format is not None:
+        _choice("input_format", cfg.input_format, DUMP_FORMATS)
+    for name in ("chunk_size", "max_chars", "queue_docs"):
+        if getattr(cfg, name) <= 0:
+            raise PredictError(f"{name} must be a positive number, got {getattr(cfg, name)}")
+    for name in ("batch_size", "max_length"):
+        if getattr(cfg.tagger, name) <= 0:
+            raise PredictError(f"tagger.{name} must be a positive number, got {getattr(cfg.tagger, name)}")
+    if cfg.filter_threshold is not None and not 0 <= cfg.filter_threshold <= 1:
+        raise PredictError(f"filter_threshold must be in [0, 1] or null, got {cfg.filter_threshold}")
+    if Path(cfg.output).exists() and not Path(cfg.output).is_dir():
+        raise PredictError(f"output {cfg.output!r} is a file; output names a folder for the shards")
+    try:
+        return cfg.input_format or guess_dump_format(cfg.input)
+    except ValueError as e:
+        raise PredictError(str(e)) from None
+
+
+def with_output(cfg: PredictConfig) -> PredictConfig:
+    """``cfg`` with its output folder named (:func:`pipeline.batch.settings.default_output`
+    when not given)."""
+    from pipeline.batch.settings import default_output
+
+    return cfg if cfg.output else replace(cfg, output=default_output(cfg.input))
+
+
+def _choice(name: str, value: str, allowed) -> None:
+    from pipeline.errors import PredictError, closest
+
+    if value not in allowed:
+        raise PredictError(f"{name}={value!r} is not one of {', '.join(allowed)}." + closest(value, allowed))
