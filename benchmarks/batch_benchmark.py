@@ -173,8 +173,8 @@ def workload(name: str, lines: list[str], a, tmp: Path, bs: int, baseline_sample
 def precision_check(model_dir: str, dev: str) -> dict[str, Any]:
     """Dev F1 in fp32, bf16, int8 and on ONNX Runtime (with its speed here) into MODEL_DIR/precision.json."""
     from pipeline.config import TaggerConfig
-    from pipeline.corpus import load_gold
-    from pipeline.evaluation import measure_precision_cost
+    from pipeline.training.corpus import load_gold
+    from pipeline.evaluation.runs import measure_precision_cost
     from pipeline.tagger import Tagger, resolve_settings
     from pipeline.tagger.precision import VARIANTS, write_check
 

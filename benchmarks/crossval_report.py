@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from pipeline.crossval import DECODING_KEYS, current_decoding, write_crossval_report  # noqa: E402
+from pipeline.evaluation.crossval import DECODING_KEYS, current_decoding, write_crossval_report  # noqa: E402
 from pipeline.errors import ExpelError  # noqa: E402
 
 

@@ -3,7 +3,7 @@
 Each fold job of ``expel-train experiment=crossval`` keeps its model; this script loads
 every fold's model, tags that fold's held-out documents again with tagger overrides, and
 reports each variant beside the run as trained (mean ± std over folds, pooled, per role
-and per trigger form; see ``pipeline/crossval.py``).
+and per trigger form; see ``pipeline/evaluation/crossval.py``).
 
 Usage:
     python benchmarks/crossval_variants.py outputs/train-multirun/<time> \\
@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from pipeline.config import TaggerConfig  # noqa: E402
-from pipeline.crossval import FoldRun, collect, provenance, report_runs, retagged_run  # noqa: E402
+from pipeline.evaluation.crossval import FoldRun, collect, provenance, report_runs, retagged_run  # noqa: E402
 from pipeline.errors import MissingFileError  # noqa: E402
 
 

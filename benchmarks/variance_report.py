@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from pipeline.variance import write_variance_report  # noqa: E402
+from pipeline.evaluation.variance import write_variance_report  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

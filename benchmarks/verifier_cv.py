@@ -1,7 +1,7 @@
 """Does a trigger verifier lift trigger precision? Measured on cross-validation folds.
 
 For every fold job of an ``expel-train experiment=crossval`` sweep, a verifier
-(:mod:`pipeline.verifier`) is fitted on that fold's training side only (the other year
+(:mod:`pipeline.events.verifier`) is fitted on that fold's training side only (the other year
 blocks; ``--synthetic`` adds the synthetic documents), then applied to the fold's saved
 held-out predictions at several thresholds.  Printed: Tri-C precision / recall / F1,
 Arg-C and Arg-C+ (mean ± std over folds, and pooled), beside the predictions as they
@@ -23,12 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pipeline.corpus import load_gold, load_synthetic, time_folds  # noqa: E402
-from pipeline.crossval import collect, gold_by_id  # noqa: E402
+from pipeline.training.corpus import load_gold, load_synthetic, time_folds  # noqa: E402
+from pipeline.evaluation.crossval import collect, gold_by_id  # noqa: E402
 from pipeline.formats.jsonl import read_events_jsonl  # noqa: E402
 from pipeline.schema import Document  # noqa: E402
-from pipeline.scoring import score_documents  # noqa: E402
-from pipeline.verifier import fit_verifier, verify  # noqa: E402
+from pipeline.evaluation.scoring import score_documents  # noqa: E402
+from pipeline.events.verifier import fit_verifier, verify  # noqa: E402
 
 THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5)
 SYNTHETIC = ["data/synthetic/articles.jsonl", "data/synthetic/pairs.jsonl"]

@@ -16,7 +16,7 @@ CORPUS = [
            "Offsets are characters `[start, end)` into the text."),
     ("code", SETUP),
     ("code", '''from pipeline.formats import read_corpus
-from pipeline.check import corpus_stats
+from pipeline.annotation.check import corpus_stats
 train = read_corpus("data/gold/train.jsonl")
 dev = read_corpus("data/gold/dev.jsonl")
 seed = read_corpus("seeds/nato-expels-eight-russian-officials.events.jsonl")
@@ -79,7 +79,7 @@ ERRORS = [
     ("code", SETUP),
     ("code", '''from pipeline.formats import read_corpus
 from pipeline.tagger import Tagger, TaggerSettings
-from pipeline.scoring import score_documents
+from pipeline.evaluation.scoring import score_documents
 model_dir = Path("models/expel-minilm")
 if TINY or not model_dir.is_dir():
     # No trained model here: train the tiny one on the fixtures (seconds).

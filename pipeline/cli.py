@@ -129,7 +129,7 @@ class CrossvalReport(_HydraCallback):
         self.articles, self.baselines = articles, baselines
 
     def on_multirun_end(self, config, **kwargs) -> None:
-        from pipeline.crossval import write_crossval_report
+        from pipeline.evaluation.crossval import write_crossval_report
         from pipeline.errors import ExpelError
 
         sweep = Path(str(config.hydra.sweep.dir))
@@ -150,7 +150,7 @@ class CrossvalReport(_HydraCallback):
 def _train(cfg, run_dir: Path) -> None:
     from pipeline.stages.train import train
 
-    from pipeline.training import epoch_table
+    from pipeline.training.loop import epoch_table
 
     res = train(cfg, run_dir)
     s = res["scores"]
@@ -242,13 +242,13 @@ def annotate_main() -> None:
 
 def merge_main() -> None:
     """``expel-merge``: add corrected annotations to a gold file, with checks (plain arguments)."""
-    from pipeline.merge import main
+    from pipeline.annotation.merge import main
 
     raise SystemExit(main(sys.argv[1:]))
 
 
 def check_main() -> None:
     """``expel-check``: corpus statistics and validation (no Hydra: plain arguments)."""
-    from pipeline.check import main
+    from pipeline.annotation.check import main
 
     raise SystemExit(main(sys.argv[1:]))

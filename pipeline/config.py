@@ -94,14 +94,14 @@ class TaggerConfig:
     linking: str = "sentence"  # sentence-aware linking of arguments to triggers, or "nearest"
     decoding: str = "viterbi"  # viterbi (valid BIO, most probable) or argmax (word by word)
     reason: str = "rules"      # REASON clauses from the rule anchored on model triggers, or "model"
-    # Mend events (pipeline/consistency.py): two uncoordinated EXPELLERs, a same-country pair,
+    # Mend events (pipeline/events/consistency.py): two uncoordinated EXPELLERs, a same-country pair,
     # deadlines by position, one act tagged twice; cross-validated (docs/training.md).
     consistency: bool = True
     # Drop events whose trigger the tagger scores below this (0 = keep all); chosen on
     # cross-validation with the shipped recipe: pooled trigger precision 0.874 -> 0.912,
     # recall 0.898 -> 0.892 (docs/training.md).
     min_trigger_score: float = 0.8
-    # Drop events whose trigger the model's verifier (verifier.json, pipeline/verifier.py) scores
+    # Drop events whose trigger the model's verifier (verifier.json, pipeline/events/verifier.py) scores
     # below this; 0 = off (measured on cross-validation: docs/training.md).
     verifier: float = 0.0
     # auto: bf16 where the hardware computes it natively and the model's precision.json shows
@@ -119,7 +119,7 @@ class TaggerConfig:
 @dataclass
 class AugmentConfig:
     """Label-preserving augmentation of the positive repeats (``configs/augment/``,
-    :mod:`pipeline.augment`): training only, never written to data/, never scored."""
+    :mod:`pipeline.training.augment`): training only, never written to data/, never scored."""
 
     enabled: bool = True       # the shipped recipe (configs/train.yaml: augment: on; augment=none: off)
     # Chance, per augmented copy, of each rewrite (each applies only where it can).
@@ -128,7 +128,7 @@ class AugmentConfig:
     dates: float = 0.5         # other months, days and hour counts in TIME and DEADLINE
     triggers: float = 0.5      # expels <-> orders ... to leave <-> declares ... persona non grata ...
     deadlines: float = 0.3     # append "; they must leave by October 31" and the like, DEADLINE linked
-    articles: float = 0.2      # lay the variant out as an article with items of the same weeks (pipeline/articles.py)
+    articles: float = 0.2      # lay the variant out as an article with items of the same weeks (pipeline/training/articles.py)
 
 
 @dataclass
@@ -185,7 +185,7 @@ class PredictConfig:
 
 @dataclass
 class AnnotateConfig:
-    """``expel-annotate``: pick documents of a dump for a person to correct (pipeline/selection.py)."""
+    """``expel-annotate``: pick documents of a dump for a person to correct (pipeline/annotation/selection.py)."""
 
     model_dir: str = "models/expel-minilm"
     input: str = "data/sample/cep-sample.jsonl"

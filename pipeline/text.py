@@ -22,7 +22,7 @@ import re
 from functools import lru_cache
 
 # Month and weekday names as news writes them (regex fragments shared by the rules that
-# read dates: the lexicon baseline and the deadline rules of pipeline/consistency.py).
+# read dates: the lexicon baseline and the deadline rules of pipeline/events/consistency.py).
 MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|"
          r"November|December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)")
 WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"

@@ -9,10 +9,10 @@ import pytest
 
 from pipeline.formats.inline import parse_markup
 from pipeline.formats.labelstudio import read_labelstudio
-from pipeline.merge import main as merge_main
-from pipeline.merge import plan_merge
+from pipeline.annotation.merge import main as merge_main
+from pipeline.annotation.merge import plan_merge
 from pipeline.schema import Document, Event, Span
-from pipeline.selection import Candidate, select, span_uncertainty
+from pipeline.annotation.selection import Candidate, select, span_uncertainty
 
 
 def scored(doc_id: str, score: float) -> Document:

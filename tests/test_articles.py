@@ -1,4 +1,4 @@
-"""Portal items laid out as articles (pipeline/articles.py): labels kept, offsets valid."""
+"""Portal items laid out as articles (pipeline/training/articles.py): labels kept, offsets valid."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from pipeline.articles import articles_of, compose_article, neighbours, title_case
-from pipeline.corpus import load_gold
+from pipeline.training.articles import articles_of, compose_article, neighbours, title_case
+from pipeline.training.corpus import load_gold
 from pipeline.schema import validate_document
 
 
@@ -50,7 +50,7 @@ def test_every_item_is_in_exactly_one_composite_article(dev):
 
 
 def test_the_augmenter_lays_out_articles_from_its_pool(dev):
-    from pipeline.augment import Augmenter
+    from pipeline.training.augment import Augmenter
     from pipeline.config import AugmentConfig
 
     aug = Augmenter(AugmentConfig(countries=0, counts=0, dates=0, triggers=0, deadlines=0, articles=1.0), pool=dev)

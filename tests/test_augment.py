@@ -7,9 +7,9 @@ import random
 
 import pytest
 
-from pipeline.augment import Augmenter, Edit, apply_edits, count_edits, country_edits, date_edits, trigger_edits
+from pipeline.training.augment import Augmenter, Edit, apply_edits, count_edits, country_edits, date_edits, trigger_edits
 from pipeline.config import AugmentConfig
-from pipeline.corpus import load_gold
+from pipeline.training.corpus import load_gold
 from pipeline.formats.inline import parse_markup, to_markup
 from pipeline.schema import validate_document
 

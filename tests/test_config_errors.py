@@ -113,11 +113,11 @@ def test_unknown_group_option_lists_the_options(override, options):
 # --------------------------------------------------------------------------- missing paths
 
 def test_missing_gold_file_names_the_path_before_any_model_is_built(tmp_path, monkeypatch):
-    import pipeline.modeling
+    import pipeline.training.modeling
     from pipeline.errors import MissingFileError
     from pipeline.stages import train
 
-    monkeypatch.setattr(pipeline.modeling, "make_model", lambda *a, **k: pytest.fail("model built"))
+    monkeypatch.setattr(pipeline.training.modeling, "make_model", lambda *a, **k: pytest.fail("model built"))
     cfg = compose_config("train", ["experiment=tiny", "data.dev=no/such/dev.jsonl",
                                    f"output_dir={tmp_path}/model"])
     with pytest.raises(MissingFileError, match="'no/such/dev.jsonl' not found"):
@@ -142,7 +142,7 @@ def test_unknown_encoder_name_fails_before_training_naming_it(tmp_path, offline)
 
 
 def test_encoder_path_that_does_not_exist_names_it(tmp_path, offline):
-    from pipeline.modeling import build_model
+    from pipeline.training.modeling import build_model
 
     with pytest.raises(ModelDirError, match="no/such/encoder"):
         build_model(str(tmp_path / "no/such/encoder"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.consistency import consistent_events
+from pipeline.events.consistency import consistent_events
 from pipeline.schema import Event, make_span
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.corpus import load_gold, time_folds, year_blocks
+from pipeline.training.corpus import load_gold, time_folds, year_blocks
 from pipeline.errors import ConfigError, CorpusError
 from pipeline.schema import Document, Event, Span
-from pipeline.scoring import recall_by_trigger_form
+from pipeline.evaluation.scoring import recall_by_trigger_form
 
 GOLD = ["data/gold/train.jsonl", "data/gold/dev.jsonl", "seeds/nato-expels-eight-russian-officials.events.jsonl"]
 
@@ -59,7 +59,7 @@ def test_recall_by_trigger_form_counts_each_gold_trigger_once():
 def test_a_crossval_sweep_of_the_tiny_model_gives_a_pooled_report(tmp_path):
     """Two folds of the fixture corpus through the real train stage, then the report."""
     from pipeline.config import compose_config
-    from pipeline.crossval import write_crossval_report
+    from pipeline.evaluation.crossval import write_crossval_report
     from pipeline.stages import train
 
     sweep = tmp_path / "sweep"
@@ -94,7 +94,7 @@ def test_a_crossval_sweep_of_the_tiny_model_gives_a_pooled_report(tmp_path):
     assert any("\n\n" in d.text for d in composed)                  # paragraphs
     assert sum(v["gold"] for v in arts["trigger_forms"].values()) >= total   # + headline mentions
     # tagged again with other decoding settings: same recipe, curves kept, settings said
-    from pipeline.crossval import current_decoding
+    from pipeline.evaluation.crossval import current_decoding
 
     changes = {**current_decoding(), "min_trigger_score": 0.0, "windows": "document"}
     md = write_crossval_report(sweep, retag=changes).read_text()
@@ -115,7 +115,7 @@ def test_the_model_card_and_the_evaluation_lead_with_the_recipes_cross_validated
     from omegaconf import OmegaConf
 
     from pipeline.config import compose_config
-    from pipeline.crossval import find_estimate, write_crossval_report
+    from pipeline.evaluation.crossval import find_estimate, write_crossval_report
     from pipeline.stages import evaluate, train
     from tests.helpers import compose
 

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from pipeline.consistency import consistent_events, deadline_roles, is_deadline_context, merge_follow_ups
+from pipeline.events.consistency import consistent_events, deadline_roles, is_deadline_context, merge_follow_ups
 from pipeline.records.dates import resolve_date, resolve_deadline
 from pipeline.records.normalise import normalise_document
 from pipeline.schema import Document, Event, Span
@@ -53,7 +53,7 @@ def test_deadline_roles_relabel_time_spans_in_a_deadline_position_only():
 def test_gold_time_and_deadline_spans_agree_with_the_rule():
     """On all gold, the rule would turn no TIME into a DEADLINE (and finds 16 of 17 gold
     deadlines in a deadline position: the odd one is "48 hours to recall its envoy")."""
-    from pipeline.corpus import load_gold
+    from pipeline.training.corpus import load_gold
 
     docs = load_gold(["data/gold/train.jsonl", "data/gold/dev.jsonl",
                       "seeds/nato-expels-eight-russian-officials.events.jsonl"])
@@ -132,8 +132,8 @@ def test_a_person_named_twice_is_counted_once_but_two_people_are_two():
 
 
 def test_augmented_deadline_clauses_are_valid_and_add_no_trigger():
-    from pipeline.augment import apply_edits, deadline_edits
-    from pipeline.corpus import load_gold
+    from pipeline.training.augment import apply_edits, deadline_edits
+    from pipeline.training.corpus import load_gold
     from pipeline.schema import validate_document
 
     docs = [d for d in load_gold(["data/gold/train.jsonl"]) if d.events][:120]
@@ -155,7 +155,7 @@ def test_augmented_deadline_clauses_are_valid_and_add_no_trigger():
 
 
 def test_a_second_mention_of_one_act_shares_the_people():
-    from pipeline.consistency import share_expelled
+    from pipeline.events.consistency import share_expelled
 
     text = "Peru expels the Mexican ambassador and declares him persona non grata."
     a = Event(span(text, "TRIGGER", "expels"), [span(text, "EXPELLED", "the Mexican ambassador")])
@@ -166,7 +166,7 @@ def test_a_second_mention_of_one_act_shares_the_people():
     a = Event(span(other, "TRIGGER", "expels"), [span(other, "EXPELLED", "the Mexican ambassador")])
     b = Event(span(other, "TRIGGER", "persona non grata"), [])
     assert share_expelled(other, [a, b])[1].arguments == []            # another sentence, another act
-    from pipeline.corpus import load_gold
+    from pipeline.training.corpus import load_gold
 
     docs = load_gold(["data/gold/train.jsonl", "data/gold/dev.jsonl"])
     assert all([len(e.arguments) for e in share_expelled(d.text, d.events)]
@@ -191,7 +191,7 @@ def test_a_date_outside_a_deadline_position_is_a_time():
     ("Chile expels the consul and gives him until Friday to leave.", "Friday"),
 ])
 def test_a_stated_deadline_the_tagger_missed_is_added(text, deadline):
-    from pipeline.consistency import stated_deadlines
+    from pipeline.events.consistency import stated_deadlines
 
     ev = Event(span(text, "TRIGGER", "expels"), [])
     (out,) = stated_deadlines(text, [ev])
@@ -199,8 +199,8 @@ def test_a_stated_deadline_the_tagger_missed_is_added(text, deadline):
 
 
 def test_stated_deadlines_on_gold_find_the_deadlines_and_nothing_else():
-    from pipeline.consistency import stated_deadlines
-    from pipeline.corpus import load_gold
+    from pipeline.events.consistency import stated_deadlines
+    from pipeline.training.corpus import load_gold
 
     docs = load_gold(["data/gold/train.jsonl", "data/gold/dev.jsonl",
                       "seeds/nato-expels-eight-russian-officials.events.jsonl"])

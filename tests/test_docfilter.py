@@ -108,7 +108,7 @@ def test_scores_equal_scikit_learns_without_importing_it(trained):
 
 
 def test_the_gate_lets_every_gold_event_document_through():
-    from pipeline.corpus import load_gold
+    from pipeline.training.corpus import load_gold
 
     docs = load_gold(["data/gold/train.jsonl", "data/gold/dev.jsonl",
                       "seeds/nato-expels-eight-russian-officials.events.jsonl"])
@@ -154,7 +154,7 @@ def test_corrupt_or_tampered_files_are_refused(trained, tmp_path):
 @pytest.mark.slow
 def test_gold_dev_recall():
     """On the real gold splits: threshold from train CV, recall on dev event documents >= 0.99."""
-    from pipeline.corpus import load_gold
+    from pipeline.training.corpus import load_gold
 
     root = Path(__file__).resolve().parent.parent
     train_p, dev_p = root / "data/gold/train.jsonl", root / "data/gold/dev.jsonl"

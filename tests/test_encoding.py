@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.encoding import BIO_LABELS, IGNORE, LABEL2ID, encode_document, encode_documents
+from pipeline.tagger.encoding import BIO_LABELS, IGNORE, LABEL2ID, encode_document, encode_documents
 from pipeline.formats.inline import parse_markup
 from pipeline.tagger.decoding import decode_spans
 
 
 @pytest.fixture(scope="module")
 def tokenizer():
-    from pipeline.modeling import PACKAGED_MINILM, load_tokenizer, resolve_encoder
+    from pipeline.tagger.loading import PACKAGED_MINILM, load_tokenizer, resolve_encoder
 
     return load_tokenizer(resolve_encoder(PACKAGED_MINILM))
 
@@ -182,7 +182,7 @@ ARTICLE = ("Poland Expels Two Russian Diplomats\n\n"
 
 @pytest.mark.parametrize("max_length,stride", [(512, 32), (12, 4)])
 def test_paragraph_windows_never_cross_a_blank_line_and_own_every_token_once(tokenizer, max_length, stride):
-    from pipeline.encoding import _PARAGRAPH_BREAK
+    from pipeline.tagger.encoding import _PARAGRAPH_BREAK
 
     doc = parse_markup("d", ARTICLE)
     windows, _ = encode_documents([doc], tokenizer, max_length=max_length, stride=stride,
@@ -200,7 +200,7 @@ def test_paragraph_windows_never_cross_a_blank_line_and_own_every_token_once(tok
 
 
 def test_paragraph_runs_of_text_without_breaks_is_the_whole_text():
-    from pipeline.encoding import paragraph_runs
+    from pipeline.tagger.encoding import paragraph_runs
 
     assert paragraph_runs([(0, 3), (4, 8)], "one two\nthree") == [(0, 2)]
     assert paragraph_runs([], "") == [(0, 0)]

@@ -17,7 +17,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from pipeline.encoding import BIO_LABELS, encode_documents
+from pipeline.tagger.encoding import BIO_LABELS, encode_documents
 from pipeline.tagger import Tagger, TaggerSettings
 from pipeline.tagger.decoding import decode_spans
 from pipeline.schema import Document, Span
@@ -186,7 +186,7 @@ def test_five_megabyte_document_tags_in_bounded_memory(tiny_model_dir):
 def test_linking_time_grows_linearly_with_the_spans():
     import time
 
-    from pipeline.linking import link
+    from pipeline.events.linking import link
 
     def seconds(n_sentences: int) -> float:
         text = SENTENCE * n_sentences

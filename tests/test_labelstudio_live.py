@@ -14,7 +14,7 @@ import pytest
 from pipeline.formats.labelstudio import LABELING_CONFIG, read_labelstudio, to_prediction_task
 from pipeline.formats.links import event_links
 from pipeline.formats.inline import parse_markup
-from pipeline.merge import plan_merge
+from pipeline.annotation.merge import plan_merge
 from tests import labelstudio_server as ls
 
 pytestmark = pytest.mark.slow

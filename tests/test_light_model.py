@@ -10,9 +10,9 @@ import sys
 
 import numpy as np
 
-from pipeline.encoding import encode_documents
+from pipeline.tagger.encoding import encode_documents
 from pipeline.formats.jsonl import read_events_jsonl
-from pipeline.modeling import load_for_inference, load_model
+from pipeline.tagger.loading import load_for_inference, load_model
 from pipeline.schema import Document
 from pipeline.tagger import Tagger, TaggerSettings, run_model
 from pipeline.tagger.bert import BertTagger, RustTokenizer

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.formats.inline import parse_markup
-from pipeline.linking import link
+from pipeline.events.linking import link
 from pipeline.text import sentence_bounds
 from pipeline.schema import TRIGGER
 

@@ -9,9 +9,10 @@ import shutil
 import numpy as np
 import pytest
 
-from pipeline.encoding import BIO_LABELS, encode_documents
+from pipeline.tagger.encoding import BIO_LABELS, encode_documents
 from pipeline.formats.jsonl import read_events_jsonl
-from pipeline.modeling import ModelDirError, check_model_dir, load_model, save_model
+from pipeline.tagger.loading import ModelDirError, check_model_dir, load_model
+from pipeline.training.modeling import save_model
 from pipeline.tagger import Tagger, TaggerSettings, run_model
 from pipeline.schema import Document
 from tests.helpers import FIXTURES

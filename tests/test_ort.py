@@ -12,10 +12,10 @@ import sys
 import numpy as np
 import pytest
 
-from pipeline.encoding import encode_documents
+from pipeline.tagger.encoding import encode_documents
 from pipeline.errors import PrecisionError
 from pipeline.formats.jsonl import read_events_jsonl
-from pipeline.modeling import load_for_inference
+from pipeline.tagger.loading import load_for_inference
 from pipeline.schema import Document
 from pipeline.tagger import Tagger, TaggerSettings, run_model
 from pipeline.tagger import runtime as rt

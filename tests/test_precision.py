@@ -100,8 +100,8 @@ def test_settings_are_resolved_once_and_frozen(tmp_path, native):
 
 
 def test_training_writes_the_measurement_and_bf16_probabilities_stay_close(tiny_model_dir):
-    from pipeline.encoding import encode_documents
-    from pipeline.modeling import load_model
+    from pipeline.tagger.encoding import encode_documents
+    from pipeline.tagger.loading import load_model
     from pipeline.schema import Document
     from pipeline.tagger import run_model
 

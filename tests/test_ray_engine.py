@@ -34,8 +34,8 @@ def _shards(out: Path) -> list[str]:
 
 
 def test_ray_matches_local_and_resumes(ray_local, tmp_path):
-    from pipeline.modeling import save_model
-    from pipeline.modeling import build_tiny_bert
+    from pipeline.training.modeling import save_model
+    from pipeline.training.modeling import build_tiny_bert
 
     model, tok = build_tiny_bert(seed=0)
     model_dir = save_model(model, tok, tmp_path / "model", {})
@@ -67,7 +67,7 @@ def test_a_worker_killed_mid_run_still_gives_every_input_exactly_once(ray_local,
     import threading
     import time
 
-    from pipeline.modeling import build_tiny_bert, save_model
+    from pipeline.training.modeling import build_tiny_bert, save_model
 
     model, tok = build_tiny_bert(seed=0)
     model_dir = save_model(model, tok, tmp_path / "model", {})

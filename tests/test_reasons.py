@@ -1,11 +1,11 @@
-"""REASON clauses drawn by rule from the tagger's triggers (pipeline.reasons)."""
+"""REASON clauses drawn by rule from the tagger's triggers (pipeline.events.reasons)."""
 
 from __future__ import annotations
 
 import pytest
 
 from pipeline.tagger import TaggerSettings
-from pipeline.reasons import rule_reasons
+from pipeline.events.reasons import rule_reasons
 from pipeline.schema import make_span
 
 

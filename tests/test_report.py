@@ -9,11 +9,11 @@ import pytest
 
 from pipeline.baselines import LexiconTagger, word_spans
 from pipeline.config import EvaluateConfig
-from pipeline.encoding import word_tags
+from pipeline.tagger.encoding import word_tags
 from pipeline.formats import read_corpus
 from pipeline.report import classify_errors, pr_curve, write_report
 from pipeline.schema import Document
-from pipeline.scoring import score_documents
+from pipeline.evaluation.scoring import score_documents
 
 FIX = Path("tests/fixtures/report")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pipeline.schema import CorpusError, Document, Event, make_span
-from pipeline.scoring import score_documents
-from pipeline.scoring_ci import bootstrap_ci, document_counts
+from pipeline.evaluation.scoring import score_documents
+from pipeline.evaluation.intervals import bootstrap_ci, document_counts
 
 TEXT = "Poland and Hungary expel two Russian diplomats for spying by Friday."
 #       0123456789012345678901234567890123456789012345678901234567890123456

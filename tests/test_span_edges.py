@@ -72,7 +72,7 @@ class _NoisyModel:
         return self
 
     def probs(self, ids, mask):
-        from pipeline.encoding import BIO_LABELS
+        from pipeline.tagger.encoding import BIO_LABELS
 
         p = self.rng.random((*ids.shape, len(BIO_LABELS))) ** 3
         p[..., 0] *= 0.5                                         # fewer O: long, ragged spans
@@ -82,8 +82,8 @@ class _NoisyModel:
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.randoms(use_true_random=False), st.sampled_from(["rules", "model"]))
 def test_the_tagger_never_outputs_a_span_with_ragged_edges(rng, reason):
-    from pipeline.corpus import load_gold
-    from pipeline.modeling import build_tiny_bert
+    from pipeline.training.corpus import load_gold
+    from pipeline.training.modeling import build_tiny_bert
     from pipeline.tagger import Tagger, TaggerSettings
 
     docs = [d for d in load_gold(["data/gold/dev.jsonl"]) if d.events][:40]

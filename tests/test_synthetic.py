@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.corpus import load_synthetic
+from pipeline.training.corpus import load_synthetic
 from pipeline.schema import RESERVED_FROM
 from pipeline.tagger.decoding import tidy_span
 
@@ -38,7 +38,7 @@ def test_every_synthetic_document_is_marked_dated_and_well_formed():
 
 def test_synthetic_text_is_never_gold_and_never_scored(tmp_path):
     from pipeline.config import DataConfig
-    from pipeline.corpus import load_split
+    from pipeline.training.corpus import load_split
     from pipeline.errors import CorpusError
 
     for gold in (ROOT / "data" / "gold").glob("*.jsonl"):

@@ -38,7 +38,7 @@ def test_checkpoints_of_another_config_are_not_resumed(tmp_path):
 
 
 def test_unknown_encoder_fails_before_training(tmp_path, monkeypatch):
-    from pipeline.modeling import ModelDirError
+    from pipeline.tagger.loading import ModelDirError
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     cfg = compose_config("train", ["experiment=tiny", "model.encoder=no-such-model-xyz",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.modeling import ModelDirError, check_model_dir, load_model, load_tokenizer
+from pipeline.tagger.loading import ModelDirError, check_model_dir, load_model, load_tokenizer
 from tests.helpers import ROOT
 
 

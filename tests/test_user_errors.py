@@ -43,7 +43,7 @@ def test_json_errors_read_as_one_phrase():
 
 
 def test_expel_check_lists_every_problem_of_a_file(tmp_path, capsys):
-    from pipeline.check import main
+    from pipeline.annotation.check import main
 
     p = tmp_path / "bad.jsonl"
     p.write_text("\n".join([
@@ -62,7 +62,7 @@ def test_expel_check_lists_every_problem_of_a_file(tmp_path, capsys):
 
 
 def test_merge_shows_where_two_texts_differ():
-    from pipeline.merge import plan_merge
+    from pipeline.annotation.merge import plan_merge
     from pipeline.schema import Document
 
     a = "Poland expels 45 Russian diplomats for spying, the foreign ministry said on Monday in Warsaw."
@@ -74,7 +74,7 @@ def test_merge_shows_where_two_texts_differ():
 
 def test_merge_keeps_the_split_by_year_and_names_unreviewed_documents():
     from pipeline.formats.labelstudio import UNCHANGED
-    from pipeline.merge import plan_merge, split_years
+    from pipeline.annotation.merge import plan_merge, split_years
     from pipeline.schema import Document
 
     new = [Document("old", "Peru expels a diplomat.", meta={"date": "2015-01-02"}),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.variance import aggregate, collect_runs, write_variance_report
+from pipeline.evaluation.variance import aggregate, collect_runs, write_variance_report
 
 
 def _scores(tri: float, arg: float) -> dict:

@@ -1,13 +1,13 @@
-"""The trigger verifier (pipeline/verifier.py): what it learns from, that it travels with the
+"""The trigger verifier (pipeline/events/verifier.py): what it learns from, that it travels with the
 model as JSON, and that the tagger drops the events it rejects."""
 
 from __future__ import annotations
 
 import pytest
 
-from pipeline.corpus import load_gold
+from pipeline.training.corpus import load_gold
 from pipeline.schema import Document, Event, Span
-from pipeline.verifier import VERIFIER_FILE, context, fit_verifier, load_verifier, training_examples, verify
+from pipeline.events.verifier import VERIFIER_FILE, context, fit_verifier, load_verifier, training_examples, verify
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def test_the_tagger_applies_the_verifier_of_its_model_dir(tiny_model_dir, verifi
 
 
 def test_events_under_the_minimum_trigger_score_are_dropped():
-    from pipeline.modeling import build_tiny_bert
+    from pipeline.training.modeling import build_tiny_bert
     from pipeline.tagger import Tagger, TaggerSettings
     from tests.test_span_edges import _NoisyModel
 

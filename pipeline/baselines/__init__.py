@@ -5,7 +5,7 @@
 - ``feature tagger`` (:mod:`pipeline.baselines.features`): a scikit-learn logistic
   regression over hand-made word features, trained on the gold training files.
 
-Both produce flat spans that :func:`pipeline.linking.link` turns into events, as the
+Both produce flat spans that :func:`pipeline.events.linking.link` turns into events, as the
 model's spans are.
 """
 

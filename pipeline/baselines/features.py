@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from pipeline.baselines.lexicon import _MONTH, _WEEKDAY, NON_OFFICIAL_RE, OFFICIAL_RE, word_spans
-from pipeline.linking import link
+from pipeline.events.linking import link
 from pipeline.text import sentence_bounds
 from pipeline.schema import Document, Span
 
@@ -244,7 +244,7 @@ class FeatureTagger:
         from sklearn.feature_extraction import DictVectorizer
         from sklearn.linear_model import LogisticRegression
 
-        from pipeline.encoding import word_tags
+        from pipeline.tagger.encoding import word_tags
 
         countries = _countries()
         X, y = [], []

@@ -2,7 +2,7 @@
 regular patterns around the trigger for each role; no training, no NLP model.
 
 Its REASON clause rule (:func:`reason_clause`) also serves the fine-tuned tagger
-(:mod:`pipeline.reasons`).  Words are ``\\w+|[^\\w\\s]`` with character offsets.
+(:mod:`pipeline.events.reasons`).  Words are ``\\w+|[^\\w\\s]`` with character offsets.
 
 Example:
     >>> docs = [Document("d1", "Poland expels two Russian diplomats.")]
@@ -16,26 +16,16 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from pipeline.linking import link
+from pipeline.events.linking import link
 from pipeline.text import MONTH, WEEKDAY, sentence_bounds
+from pipeline.events.reasons import _DURATION, LEADING_CAUSE_RE, Sentence, reason_clause, word_spans
 from pipeline.schema import TRIGGER, Document, Span, make_span
 
-WORD_RE = re.compile(r"\w+|[^\w\s]")
-
-
-def word_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the words of ``text`` (``\\w+`` runs and single symbols)."""
-    return [m.span() for m in WORD_RE.finditer(text)]
-
-
-# --------------------------------------------------------------------------- lexicons
 
 _MONTH, _WEEKDAY = MONTH, WEEKDAY
-_NUMBER = (r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-           r"fifteen|twenty|thirty|forty|forty-eight|seventy-two|several|few)")
+
 _DATE = (rf"(?:{_MONTH}\s+\d{{1,2}}(?:,?\s+\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?|{_WEEKDAY}"
          r"|the end of (?:the |this )?(?:week|month|year)|midnight|tomorrow)")
-_DURATION = rf"(?:{_NUMBER}\s+(?:hours?|days?|weeks?|months?))"
 
 OFFICIAL_RE = re.compile(
     r"\b(?:diplomat|ambassador|envoy|official|staff|staffer|attach[eé]|consul|consul-general|"
@@ -68,15 +58,8 @@ MEMBERSHIP_RE = re.compile(
     r"(?:party|league|ranks|school|university|college|club|parliament|federation|association|"
     r"movement|academy|competition|olympics|tournament)\b", re.I)
 PARTY_RE = re.compile(r"\b(?:party|league|club|academy|university|school)\b", re.I)
-CAUSE_RE = re.compile(
-    r"\b(?:in response to|in retaliation for|in order to|because of|due to|for|over|after|amid|"
-    r"following|as (?:a |an )?(?:\w+ )?(?:measure|reaction|response|punishment) (?:to|for)|"
-    r"on(?=\s+(?:suspicion|charges|allegations|grounds))|in(?=\s+(?:a|the)\s+(?:\w+\s+)?(?:row|dispute|spat)))"
-    r"\s+|(?=\baccus(?:ing|ed)\b)", re.I)
-# A cause that opens the sentence: "Following an attack on the embassy, Britain expels ..."
-LEADING_CAUSE_RE = re.compile(
-    r"\W*(?:in response to|in retaliation for|following|after|citing|amid|over)\s+(?P<v>[^,]{3,200}),",
-    re.I)
+
+
 DEADLINE_RE = re.compile(rf"\b(?:by|within|until|before)\s+(?P<v>{_DATE}|{_DURATION})", re.I)
 DEADLINE_LEAVE_RE = re.compile(rf"(?P<v>{_DURATION})\s+to\s+(?:leave|depart|quit|exit)\b", re.I)
 TIME_RE = re.compile(
@@ -105,29 +88,6 @@ NP_STOP = {"for", "over", "after", "amid", "following", "in", "from", "by", "wit
 
 
 # --------------------------------------------------------------------------- lexicon rules
-
-@dataclass
-class Sentence:
-    """A sentence of a document and its words, for scanning left and right of a trigger."""
-
-    text: str
-    start: int
-    end: int
-    words: list[tuple[int, int]]
-
-    def word(self, i: int) -> str:
-        s, e = self.words[i]
-        return self.text[s:e]
-
-    def index_at(self, pos: int) -> int:
-        """Index of the first word starting at or after ``pos`` (``len(words)`` if none)."""
-        return next((i for i, (s, _) in enumerate(self.words) if s >= pos), len(self.words))
-
-    def span(self, label: str, i: int, j: int) -> Span | None:
-        """Span from word ``i`` to word ``j`` inclusive, or None when empty."""
-        if i > j or i < 0 or j >= len(self.words):
-            return None
-        return make_span(self.text, label, self.words[i][0], self.words[j][1])
 
 
 @dataclass
@@ -384,41 +344,6 @@ def _agent_after(sent: Sentence, i: int) -> list[Span]:
         if w in NP_STOP - {"by", "from"}:
             break
     return []
-
-
-_REASON_END = re.compile(r"[;(\[]|\s\"?\(|,\s+(?:and|but|while|saying|says|said|according|which|"
-                         r"who|as|whereas|although|though)\b|$")
-
-
-_CAUSE_MAX = 200   # characters: the longest causal phrase CAUSE_RE matches, spaces included
-
-
-def reason_clause(sent: Sentence, after: int) -> Span | None:
-    """REASON: the clause after the first causal word within 80 characters of ``after``."""
-    # A causal word must start within 80 characters: search no further than that (plus the
-    # length of the longest causal phrase), or a long sentence costs a scan per trigger.
-    m = CAUSE_RE.search(sent.text, after, min(sent.end, after + 80 + _CAUSE_MAX))
-    if not m or m.start() - after > 80:
-        lead = LEADING_CAUSE_RE.match(sent.text, sent.start)
-        return _trimmed(sent.text, *lead.span("v"), "REASON") if lead and lead.end() <= after else None
-    start = m.end()
-    end_m = _REASON_END.search(sent.text, start + 1, sent.end)
-    end = end_m.start() if end_m else sent.end
-    span = _trimmed(sent.text, start, end, "REASON")
-    if span is None or re.fullmatch(_DURATION, span.text, re.I):
-        return None
-    return span
-
-
-def _trimmed(text: str, start: int, end: int, label: str) -> Span | None:
-    """Span without edge spaces and punctuation; quotes go only when they wrap the whole span."""
-    while end > start and text[end - 1] in " ,:.":
-        end -= 1
-    while start < end and text[start] == " ":
-        start += 1
-    if end - start >= 2 and text[start] in "\"“‘'" and text[end - 1] in "\"”’'":
-        start, end = start + 1, end - 1
-    return make_span(text, label, start, end) if end - start >= 3 else None
 
 
 def _deadlines(sent: Sentence, after: int) -> list[Span]:

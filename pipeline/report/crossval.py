@@ -8,7 +8,7 @@ the baselines on the same folds; then per role, per trigger form, the seed artic
 record fields, the role confusion, the errors by kind across folds, the held-out curve
 per epoch and every fold.
 
-The numbers are computed by :mod:`pipeline.crossval`; this module only lays them out.
+The numbers are computed by :mod:`pipeline.evaluation.crossval`; this module only lays them out.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pipeline.report.analysis import ErrorItem, classify_errors, event_kind
 from pipeline.report.estimate import MAIN, ROLE_ROWS
 from pipeline.report.render import Block, render_html, render_markdown
 from pipeline.schema import ROLES, TRIGGER, Document
-from pipeline.scoring import lookup
+from pipeline.evaluation.scoring import lookup
 MIN_FORM = 3            # trigger forms with at least this many gold mentions are reported
 ARTICLES = " · articles"
 BASELINE = " (baseline)"
@@ -29,7 +29,7 @@ EXAMPLES = 5            # error examples shown per kind
 
 
 def ms(m: dict[str, float] | None) -> str:
-    """``mean ± std`` of a :func:`pipeline.crossval._mean_std` record, ``-`` when absent."""
+    """``mean ± std`` of a :func:`pipeline.evaluation.crossval._mean_std` record, ``-`` when absent."""
     return f"{m['mean']:.3f} ± {m['std']:.3f}" if m else "-"
 
 
@@ -39,10 +39,10 @@ def write_pages(out: Path, summary: dict[str, Any], runs: Sequence, pooled: dict
     """Write ``crossval.md`` and ``crossval.html`` into ``out``; returns the Markdown path.
 
     Args:
-        summary: recipe name -> :func:`pipeline.crossval.summarise` record.
+        summary: recipe name -> :func:`pipeline.evaluation.crossval.summarise` record.
         runs: every fold run (recipes, their article runs, baselines).
         pooled: recipe name -> (gold, predictions) of all its folds together.
-        intervals: recipe name -> :func:`pipeline.scoring_ci.bootstrap_ci` of the pooled run.
+        intervals: recipe name -> :func:`pipeline.evaluation.intervals.bootstrap_ci` of the pooled run.
         provenance: ``commit``, ``date``, ``command``, ``machine``, ``folds`` (what was run).
         retag: the decoding settings the held-out documents were tagged again with, if any.
         token_level: ``{"y_true", "y_pred"}`` word tags of the first recipe, for the confusion.
@@ -160,7 +160,7 @@ def _articles(summary, recipes) -> list[Block]:
             for n in recipes for label, key in (("summaries", n), ("articles", n + ARTICLES)) if key in summary]
     return [("h2", "Articles and summaries"),
             ("p", "Each fold's held-out items composed into news articles (3-5 items each: headline, dateline, "
-                  "paragraphs, curly quotes, wrapped lines; pipeline/articles.py, a seed no training run uses), "
+                  "paragraphs, curly quotes, wrapped lines; pipeline/training/articles.py, a seed no training run uses), "
                   "tagged by the same fold model; mean ± std over folds."),
             ("table", ["recipe", "text", *cols], rows)]
 

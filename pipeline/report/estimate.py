@@ -1,6 +1,6 @@
 """What a model card and an evaluation report say first: the cross-validated figures of
-the model's recipe (``estimate.json``, written by :func:`pipeline.crossval.report_runs`
-and matched to a trained model by :func:`pipeline.crossval.find_estimate`), with where
+the model's recipe (``estimate.json``, written by :func:`pipeline.evaluation.crossval.report_runs`
+and matched to a trained model by :func:`pipeline.evaluation.crossval.find_estimate`), with where
 they come from, or why there are none.
 """
 

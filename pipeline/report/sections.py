@@ -25,7 +25,7 @@ from pipeline.report.analysis import ERROR_KINDS, ErrorItem, classify_errors, f1
 from pipeline.report.estimate import estimate_blocks
 from pipeline.report.plots import plot_confusion, plot_pr, plot_score_hist
 from pipeline.report.render import Block, render_html, render_markdown
-from pipeline.scoring import lookup
+from pipeline.evaluation.scoring import lookup
 from pipeline.schema import LABELS, ROLES, Document
 
 
@@ -45,7 +45,7 @@ def write_report(run_dir: Path, gold: Sequence[Document], systems: dict[str, tup
     Args:
         run_dir: output folder (created if missing).
         gold: the gold documents.
-        systems: name -> (scores of :func:`pipeline.scoring.score_documents`, predicted
+        systems: name -> (scores of :func:`pipeline.evaluation.scoring.score_documents`, predicted
             documents); the fine-tuned model is listed first and its errors are analysed.
         metrics: the evaluate stage's metrics (``seqeval``, optional ``fields``, ...).
         token_level: ``{"y_true", "y_pred"}``, BIO tags per word per document.
@@ -101,7 +101,7 @@ def _in_sample_warning(metrics: dict) -> list[Block]:
 
 def _recall_section(gold: Sequence[Document], systems: dict) -> list[Block]:
     """Recall per role and per trigger form, for every system side by side."""
-    from pipeline.scoring import recall_by_trigger_form
+    from pipeline.evaluation.scoring import recall_by_trigger_form
 
     names = list(systems)
     first = next(iter(systems.values()))[0]
@@ -151,7 +151,7 @@ def _cell(m: dict | None, ci: dict | None, name: str) -> str:
 def _scores_section(gold, systems: dict, cfg) -> list[Block]:
     """F1 of every system side by side, then precision, recall and F1 per system (each
     with its interval): one wide table of all three would not fit a page."""
-    from pipeline.scoring_ci import bootstrap_ci
+    from pipeline.evaluation.intervals import bootstrap_ci
 
     resamples, seed = int(getattr(cfg, "bootstrap", 0) or 0), int(getattr(cfg, "seed", 13))
     cis = {n: bootstrap_ci(gold, pred, resamples=resamples, seed=seed) for n, (_, pred) in systems.items()}

@@ -3,7 +3,7 @@
 ``annotate(cfg, run_dir)`` streams the dump, leaves out documents already in the gold
 files (by id and by text) and, for this project's data, items dated 2023-01-01 or later;
 runs the document filter, tags what passes, picks ``cfg.n`` documents
-(:mod:`pipeline.selection`) and writes into ``cfg.output``:
+(:mod:`pipeline.annotation.selection`) and writes into ``cfg.output``:
 
 - ``tasks.labelstudio.json``: Label Studio tasks whose ``predictions`` are the model's
   spans and trigger -> argument relations (import them into a project made with
@@ -13,7 +13,7 @@ runs the document filter, tags what passes, picks ``cfg.n`` documents
   relations);
 - ``selection.jsonl``: why each document was picked (bucket, uncertainty, filter score).
 
-The corrected export comes back with ``expel-merge GOLD EXPORT`` (:mod:`pipeline.merge`).
+The corrected export comes back with ``expel-merge GOLD EXPORT`` (:mod:`pipeline.annotation.merge`).
 """
 
 from __future__ import annotations
@@ -44,11 +44,11 @@ def annotate(cfg: AnnotateConfig, run_dir: str | Path) -> dict[str, Any]:
     """
     from pipeline.batch.dumps import Record, read_dump
     from pipeline.batch.settings import filter_path, load_doc_filter
-    from pipeline.corpus import load_gold
+    from pipeline.training.corpus import load_gold
     from pipeline.errors import ConfigError, MissingFileError
-    from pipeline.modeling import check_model_dir
+    from pipeline.tagger.loading import check_model_dir
     from pipeline.schema import RESERVED_FROM, Document
-    from pipeline.selection import Candidate, select
+    from pipeline.annotation.selection import Candidate, select
     from pipeline.tagger import Tagger, resolve_settings
 
     if cfg.n <= 0:
@@ -120,7 +120,7 @@ def annotate(cfg: AnnotateConfig, run_dir: str | Path) -> dict[str, Any]:
 def merge_targets(dates) -> dict[str, int]:
     """How many picked documents belong in each gold file, by the split's years (train
     2002-2019, dev 2020-2022); others (no date, or another year) under ``"your own file"``."""
-    from pipeline.merge import SPLIT_YEARS
+    from pipeline.annotation.merge import SPLIT_YEARS
 
     out: dict[str, int] = {}
     for d in dates:

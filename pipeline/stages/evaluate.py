@@ -1,7 +1,7 @@
 """The evaluate stage: a model and a gold file in, ``metrics.json`` and ``report.md`` out.
 
 ``evaluate(cfg, run_dir)`` is a plain function; ``pipeline.cli`` wraps it for Hydra.
-Scoring is :mod:`pipeline.evaluation`, the baselines :mod:`pipeline.baselines`, the
+Scoring is :mod:`pipeline.evaluation.runs`, the baselines :mod:`pipeline.baselines`, the
 report :mod:`pipeline.report`.
 """
 
@@ -31,12 +31,12 @@ def evaluate(cfg: EvaluateConfig, run_dir: str | Path) -> dict[str, Any]:
         MissingFileError / CorpusError: the gold file is missing or broken.
         PrecisionError: a faster precision asked for without a passing measurement.
     """
-    from pipeline.corpus import load_gold
-    from pipeline.evaluation import predict_and_score, token_level
+    from pipeline.training.corpus import load_gold
+    from pipeline.evaluation.runs import predict_and_score, token_level
     from pipeline.formats.jsonl import write_events_jsonl
-    from pipeline.modeling import check_model_dir
+    from pipeline.tagger.loading import check_model_dir
     from pipeline.report import MODEL, write_report
-    from pipeline.scoring import score_documents
+    from pipeline.evaluation.scoring import score_documents
     from pipeline.tagger import Tagger, resolve_settings
 
     run_dir = Path(run_dir)
@@ -46,7 +46,7 @@ def evaluate(cfg: EvaluateConfig, run_dir: str | Path) -> dict[str, Any]:
     tagger = Tagger.from_dir(cfg.model_dir, resolve_settings(cfg.tagger, cfg.model_dir))
     scores, pred = predict_and_score(tagger, gold)
     tl = token_level(gold, pred, tagger.tokenizer)
-    from pipeline.scoring import field_agreement, recall_by_trigger_form
+    from pipeline.evaluation.scoring import field_agreement, recall_by_trigger_form
 
     seen = _training_ids(cfg.model_dir) & {d.id for d in gold}
     metrics: dict[str, Any] = {"model": scores, "seqeval": tl["seqeval"], "token": tl["token"],
@@ -84,7 +84,7 @@ def _estimate(cfg: EvaluateConfig) -> dict[str, Any] | None:
     was cross-validated."""
     from dataclasses import asdict
 
-    from pipeline.crossval import ESTIMATE_FILE, DECODING_KEYS
+    from pipeline.evaluation.crossval import ESTIMATE_FILE, DECODING_KEYS
 
     path = Path(cfg.model_dir) / ESTIMATE_FILE
     try:
@@ -107,7 +107,7 @@ def _estimate(cfg: EvaluateConfig) -> dict[str, Any] | None:
 
 def _training_ids(model_dir: str) -> set[str]:
     """Ids of the documents the model was trained on (saved with it), or an empty set."""
-    from pipeline.modeling import SCHEMA_FILE
+    from pipeline.tagger.loading import SCHEMA_FILE
 
     info_file = Path(model_dir) / SCHEMA_FILE
     if info_file.is_file():
@@ -117,7 +117,7 @@ def _training_ids(model_dir: str) -> set[str]:
 
 def _training_files(model_dir: str) -> list[str]:
     """The gold files a model was trained on (the baselines train on the same)."""
-    from pipeline.modeling import SCHEMA_FILE
+    from pipeline.tagger.loading import SCHEMA_FILE
 
     info_file = Path(model_dir) / SCHEMA_FILE
     if info_file.is_file():

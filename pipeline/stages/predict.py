@@ -100,7 +100,7 @@ def predict_text(cfg: PredictConfig) -> dict[str, Any]:
         PredictError: an empty text.
     """
     from pipeline.errors import PredictError
-    from pipeline.modeling import check_model_dir
+    from pipeline.tagger.loading import check_model_dir
     from pipeline.tagger import Tagger, resolve_settings
 
     if not cfg.text.strip():
@@ -214,7 +214,7 @@ def validate(cfg: PredictConfig) -> str:
     from pipeline.batch.dumps import DUMP_FORMATS, guess_dump_format
     from pipeline.batch.settings import ENGINES, OUTPUT_FORMATS
     from pipeline.errors import MissingFileError, PredictError
-    from pipeline.modeling import check_model_dir
+    from pipeline.tagger.loading import check_model_dir
 
     if not Path(cfg.input).exists():
         raise MissingFileError(f"input {cfg.input!r} does not exist (working directory: "

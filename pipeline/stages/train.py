@@ -1,9 +1,9 @@
 """The train stage: gold documents in, a saved model directory out.
 
 ``train(cfg, run_dir)`` is a plain function; ``pipeline.cli`` wraps it for Hydra.  The
-work is done by library modules: :mod:`pipeline.corpus` reads the split (held-out dev, a
-cross-validation fold, or nothing held out), :mod:`pipeline.training` fine-tunes,
-:mod:`pipeline.evaluation` scores and measures the faster precisions,
+work is done by library modules: :mod:`pipeline.training.corpus` reads the split (held-out dev, a
+cross-validation fold, or nothing held out), :mod:`pipeline.training.loop` fine-tunes,
+:mod:`pipeline.evaluation.runs` scores and measures the faster precisions,
 :mod:`pipeline.batch.docfilter` trains the document filter.
 
 What the run scored goes into its directory: ``scores.json`` (with ``in_sample``),
@@ -49,12 +49,12 @@ def train(cfg: TrainConfig, run_dir: str | Path,
     """
     import torch
 
-    from pipeline.corpus import load_split
-    from pipeline.evaluation import predict_and_score
+    from pipeline.training.corpus import load_split
+    from pipeline.evaluation.runs import predict_and_score
     from pipeline.formats.jsonl import write_events_jsonl
-    from pipeline.modeling import make_model
+    from pipeline.training.modeling import make_model
     from pipeline.tagger import Tagger, resolve_settings
-    from pipeline.training import fingerprint, fit
+    from pipeline.training.loop import fingerprint, fit
 
     settings = resolve_settings(cfg.tagger, None)        # a bad value fails before training
     run_dir = Path(run_dir)
@@ -78,10 +78,10 @@ def train(cfg: TrainConfig, run_dir: str | Path,
                  on_checkpoint=on_checkpoint)
 
     tagger = Tagger(fitted.model, tokenizer, settings)
-    # The trigger verifier learns from the same documents (pipeline/verifier.py; about 2 s)
+    # The trigger verifier learns from the same documents (pipeline/events/verifier.py; about 2 s)
     # and is saved with every model, so tagger.verifier=0.4 can turn it on at prediction;
     # it acts on the held-out scores below only when this run's tagger.verifier is above 0.
-    from pipeline.verifier import fit_verifier
+    from pipeline.events.verifier import fit_verifier
 
     tagger.verifier = fit_verifier(split.train + split.synthetic)
     in_sample = split.heldout is None
@@ -118,16 +118,16 @@ def train(cfg: TrainConfig, run_dir: str | Path,
 def _augmenter(cfg: TrainConfig, pool):
     if not cfg.augment.enabled:
         return None
-    from pipeline.augment import Augmenter
+    from pipeline.training.augment import Augmenter
 
     return Augmenter(cfg.augment, pool=list(pool))
 
 
 def _save(tagger, scores, scored, in_sample: bool, info: dict[str, Any], out_dir: Path, cfg: TrainConfig) -> None:
     """Weights, tokenizer, info, the precision measurement and the model card."""
-    from pipeline.evaluation import measure_precision_cost
-    from pipeline.model_card import write_model_card
-    from pipeline.modeling import save_model
+    from pipeline.evaluation.runs import measure_precision_cost
+    from pipeline.training.model_card import write_model_card
+    from pipeline.training.modeling import save_model
     from pipeline.tagger.precision import write_check
 
     # Dev F1 in the faster precisions too: expel-predict uses one only if no F1 drops > 1 point.
@@ -140,12 +140,12 @@ def _save(tagger, scores, scored, in_sample: bool, info: dict[str, Any], out_dir
     save_model(tagger.base_model, tagger.tokenizer, out_dir, info)
     # The recipe's cross-validated figures, when this recipe was cross-validated (else why not):
     # the model card and expel-evaluate's report lead with them.
-    from pipeline.crossval import ESTIMATE_FILE, find_estimate
+    from pipeline.evaluation.crossval import ESTIMATE_FILE, find_estimate
 
     info["estimate"] = find_estimate(info["config"], cfg.crossval_estimates)
     (out_dir / ESTIMATE_FILE).write_text(json.dumps(info["estimate"], indent=1), encoding="utf-8")
     if tagger.verifier is not None:
-        from pipeline.verifier import VERIFIER_FILE
+        from pipeline.events.verifier import VERIFIER_FILE
 
         tagger.verifier.save(out_dir / VERIFIER_FILE)
     if cfg.measure_precision:

@@ -1,6 +1,6 @@
 """The tagger: documents in, documents with scored events out.
 
-Windows from :mod:`pipeline.encoding` are sorted by length and batched with dynamic
+Windows from :mod:`pipeline.tagger.encoding` are sorted by length and batched with dynamic
 padding (a batch is padded to its own longest window, not to ``max_length``), so short
 news items cost what they are.  Predictions of overlapping windows are merged by
 ownership (each token is predicted by the one window that owns it).
@@ -14,9 +14,9 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from pipeline.encoding import Window, encode_documents, length_batches
+from pipeline.tagger.encoding import Window, encode_documents, length_batches
 from pipeline.errors import PrecisionError
-from pipeline.linking import link
+from pipeline.events.linking import link
 from pipeline.schema import Document, Span
 from pipeline.tagger.decoding import decode_spans, repair_spans, tidy_spans, without_overlaps
 from pipeline.tagger.precision import autocast, quantize_int8
@@ -88,9 +88,9 @@ class Tagger:
         self.settings = settings or TaggerSettings()
         self.tokenizer = tokenizer
         self.model_dir = model_dir                   # where the weights came from, if a directory
-        self.verifier = None                         # the trigger verifier (pipeline.verifier), if any
+        self.verifier = None                         # the trigger verifier (pipeline.events.verifier), if any
         if model_dir is not None and self.settings.verifier > 0:
-            from pipeline.verifier import load_verifier
+            from pipeline.events.verifier import load_verifier
 
             self.verifier = load_verifier(model_dir)
         self.base_model = model                      # the float weights, as trained or loaded
@@ -98,13 +98,13 @@ class Tagger:
 
     @classmethod
     def from_dir(cls, model_dir: str, settings: TaggerSettings | None = None) -> "Tagger":
-        """Load a model directory safely (:func:`pipeline.modeling.load_for_inference`);
+        """Load a model directory safely (:func:`pipeline.tagger.loading.load_for_inference`);
         with ``settings.runtime == "onnx"`` straight onto ONNX Runtime, without torch.
 
         Raises:
             ModelDirError: the directory is missing, incomplete or unsafe.
         """
-        from pipeline.modeling import load_for_inference
+        from pipeline.tagger.loading import load_for_inference
 
         settings = settings or TaggerSettings()
         model, tokenizer, _ = load_for_inference(model_dir, runtime=settings.runtime, threads=settings.threads,
@@ -209,7 +209,7 @@ class Tagger:
             if self.model_dir is None:
                 raise PrecisionError("this tagger runs on ONNX Runtime and has no model directory to "
                                      "load the PyTorch weights from; load it with runtime=torch")
-            from pipeline.modeling import load_for_inference
+            from pipeline.tagger.loading import load_for_inference
 
             other.base_model = load_for_inference(self.model_dir)[0]
         other.model = self.model if same_numerics else _prepared(other.base_model, settings)
@@ -228,7 +228,7 @@ class Tagger:
         out = [tidy_spans(d.text, repair_spans(d.text, decode_spans(d.text, ws, ps, s.decoding)))
                for d, (ws, ps) in zip(docs, per_doc)]
         if s.reason == "rules":
-            from pipeline.reasons import rule_reasons
+            from pipeline.events.reasons import rule_reasons
 
             out = [tidy_spans(d.text, rule_reasons(d.text, spans)) for d, spans in zip(docs, out)]
         return [without_overlaps(d.id, spans) for d, spans in zip(docs, out)]
@@ -240,14 +240,14 @@ class Tagger:
         for doc, spans in zip(docs, self.predict_spans(docs)):
             events = link(doc.text, spans, strategy=self.settings.linking)
             if self.settings.consistency:
-                from pipeline.consistency import consistent_events
+                from pipeline.events.consistency import consistent_events
 
                 events = consistent_events(doc.text, events)
             if self.settings.min_trigger_score > 0:
                 events = [e for e in events if e.trigger.score is None or e.trigger.score >= self.settings.min_trigger_score]
             out.append(Document(id=doc.id, text=doc.text, events=events, meta=dict(doc.meta)))
         if self.verifier is not None and self.settings.verifier > 0:
-            from pipeline.verifier import verify
+            from pipeline.events.verifier import verify
 
             out = verify(out, self.verifier, self.settings.verifier)
         return out

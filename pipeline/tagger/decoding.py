@@ -1,6 +1,6 @@
 """From per-word label probabilities to spans, following ANNOTATION.md's span rules.
 
-Windows of one document (:mod:`pipeline.encoding`) give each word a probability vector
+Windows of one document (:mod:`pipeline.tagger.encoding`) give each word a probability vector
 over the BIO labels; :func:`decode_spans` turns them into labelled spans (constrained
 Viterbi by default), :func:`repair_spans` mends two fragmentation errors, and
 :func:`without_overlaps` guarantees the output never holds overlapping spans.
@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 
-from pipeline.encoding import BIO_LABELS, Window
+from pipeline.tagger.encoding import BIO_LABELS, Window
 from pipeline.schema import TRIGGER, Span
 
 log = logging.getLogger(__name__)

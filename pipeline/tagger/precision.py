@@ -119,7 +119,7 @@ def measure(score: Callable[[str], dict[str, Any]], precisions: Sequence[str] = 
     """Dev F1 in float32 and in each of ``precisions``, and whether each passes the gate.
 
     Args:
-        score: ``score(precision)`` returns scores as :func:`pipeline.scoring.score_documents` does.
+        score: ``score(precision)`` returns scores as :func:`pipeline.evaluation.scoring.score_documents` does.
         precisions: the faster precisions to measure.
         fp32_scores: the float32 scores when already computed.
 

@@ -33,10 +33,10 @@ class TaggerSettings:
     batch_size: int = 32
     linking: str = "sentence"
     decoding: str = "viterbi"
-    reason: str = "rules"       # REASON clauses: "rules" (pipeline.reasons) or "model"
-    consistency: bool = True    # event-level consistency (pipeline.consistency)
+    reason: str = "rules"       # REASON clauses: "rules" (pipeline.events.reasons) or "model"
+    consistency: bool = True    # event-level consistency (pipeline.events.consistency)
     min_trigger_score: float = 0.0   # events whose trigger scores lower are dropped; 0 = keep all
-    verifier: float = 0.0       # trigger verifier threshold (pipeline.verifier); 0 = off
+    verifier: float = 0.0       # trigger verifier threshold (pipeline.events.verifier); 0 = off
     precision: str = "fp32"     # fp32, bf16 or int8: resolved, "auto" is not a setting here
     device: str = "cpu"
     runtime: str = "torch"      # torch or onnx: resolved (pipeline/tagger/runtime.py)

@@ -1,5 +1,5 @@
 """The Rust tokenizer of a model directory (``tokenizer.json``) with the little of the
-transformers tokenizer interface that :mod:`pipeline.encoding` uses; imports neither
+transformers tokenizer interface that :mod:`pipeline.tagger.encoding` uses; imports neither
 torch nor transformers (the ONNX Runtime path of :mod:`pipeline.tagger.ort` needs neither).
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 
 class _Encoding:
-    """What ``tokenizer(text, ...)`` returns, as far as :mod:`pipeline.encoding` reads it."""
+    """What ``tokenizer(text, ...)`` returns, as far as :mod:`pipeline.tagger.encoding` reads it."""
 
     def __init__(self, enc):
         self._enc = enc

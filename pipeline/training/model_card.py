@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pipeline.encoding import BIO_LABELS
+from pipeline.tagger.encoding import BIO_LABELS
 
 
 def write_model_card(out_dir: Path, info: dict[str, Any]) -> Path:

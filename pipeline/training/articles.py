@@ -16,7 +16,7 @@ turns a gold item and a few items of the same weeks into one article-shaped docu
 
 Every span moves with its text and the result is checked against the contract (None when
 a check fails).  Training uses it as an augmentation (``augment.articles``); the
-composite-article cross-validation (:mod:`pipeline.crossval`) formats each held-out fold
+composite-article cross-validation (:mod:`pipeline.evaluation.crossval`) formats each held-out fold
 with it, with another seed.
 
 Example:

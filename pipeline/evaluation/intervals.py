@@ -1,8 +1,8 @@
-"""Bootstrap confidence intervals for the scores of :mod:`pipeline.scoring`.
+"""Bootstrap confidence intervals for the scores of :mod:`pipeline.evaluation.scoring`.
 
 Documents are resampled with replacement.  Micro P/R/F1 are ratios of counts summed
 over documents, so each document is scored once with
-:func:`~pipeline.scoring.score_documents` and every resample only re-sums those counts:
+:func:`~pipeline.evaluation.scoring.score_documents` and every resample only re-sums those counts:
 the result is what ``score_documents`` would give on the resampled set (a document
 drawn twice counts twice), at a fraction of the cost.
 
@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from pipeline.schema import ROLES, CorpusError, Document
-from pipeline.scoring import lookup, score_documents
+from pipeline.evaluation.scoring import lookup, score_documents
 
 # Score entries with counts, as paths into the dict score_documents returns.
 METRIC_PATHS: tuple[tuple[str, ...], ...] = (

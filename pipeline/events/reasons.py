@@ -20,10 +20,92 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from dataclasses import dataclass
 
-from pipeline.baselines.lexicon import Sentence, reason_clause, word_spans
 from pipeline.text import sentence_bounds
 from pipeline.schema import TRIGGER, Span, make_span
+
+
+# The clause rule, shared with the lexicon baseline (pipeline.baselines.lexicon).
+
+WORD_RE = re.compile(r"\w+|[^\w\s]")
+
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the words of ``text`` (``\\w+`` runs and single symbols)."""
+    return [m.span() for m in WORD_RE.finditer(text)]
+
+
+# --------------------------------------------------------------------------- lexicons
+
+_NUMBER = (r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+           r"fifteen|twenty|thirty|forty|forty-eight|seventy-two|several|few)")
+
+_DURATION = rf"(?:{_NUMBER}\s+(?:hours?|days?|weeks?|months?))"
+
+CAUSE_RE = re.compile(
+    r"\b(?:in response to|in retaliation for|in order to|because of|due to|for|over|after|amid|"
+    r"following|as (?:a |an )?(?:\w+ )?(?:measure|reaction|response|punishment) (?:to|for)|"
+    r"on(?=\s+(?:suspicion|charges|allegations|grounds))|in(?=\s+(?:a|the)\s+(?:\w+\s+)?(?:row|dispute|spat)))"
+    r"\s+|(?=\baccus(?:ing|ed)\b)", re.I)
+# A cause that opens the sentence: "Following an attack on the embassy, Britain expels ..."
+
+LEADING_CAUSE_RE = re.compile(
+    r"\W*(?:in response to|in retaliation for|following|after|citing|amid|over)\s+(?P<v>[^,]{3,200}),",
+    re.I)
+
+@dataclass
+class Sentence:
+    """A sentence of a document and its words, for scanning left and right of a trigger."""
+
+    text: str
+    start: int
+    end: int
+    words: list[tuple[int, int]]
+
+    def word(self, i: int) -> str:
+        s, e = self.words[i]
+        return self.text[s:e]
+
+    def index_at(self, pos: int) -> int:
+        """Index of the first word starting at or after ``pos`` (``len(words)`` if none)."""
+        return next((i for i, (s, _) in enumerate(self.words) if s >= pos), len(self.words))
+
+    def span(self, label: str, i: int, j: int) -> Span | None:
+        """Span from word ``i`` to word ``j`` inclusive, or None when empty."""
+        if i > j or i < 0 or j >= len(self.words):
+            return None
+        return make_span(self.text, label, self.words[i][0], self.words[j][1])
+
+_REASON_END = re.compile(r"[;(\[]|\s\"?\(|,\s+(?:and|but|while|saying|says|said|according|which|"
+                         r"who|as|whereas|although|though)\b|$")
+
+_CAUSE_MAX = 200   # characters: the longest causal phrase CAUSE_RE matches, spaces included
+
+def reason_clause(sent: Sentence, after: int) -> Span | None:
+    """REASON: the clause after the first causal word within 80 characters of ``after``."""
+    # A causal word must start within 80 characters: search no further than that (plus the
+    # length of the longest causal phrase), or a long sentence costs a scan per trigger.
+    m = CAUSE_RE.search(sent.text, after, min(sent.end, after + 80 + _CAUSE_MAX))
+    if not m or m.start() - after > 80:
+        lead = LEADING_CAUSE_RE.match(sent.text, sent.start)
+        return trimmed_span(sent.text, *lead.span("v"), "REASON") if lead and lead.end() <= after else None
+    start = m.end()
+    end_m = _REASON_END.search(sent.text, start + 1, sent.end)
+    end = end_m.start() if end_m else sent.end
+    span = trimmed_span(sent.text, start, end, "REASON")
+    if span is None or re.fullmatch(_DURATION, span.text, re.I):
+        return None
+    return span
+
+def trimmed_span(text: str, start: int, end: int, label: str) -> Span | None:
+    """Span without edge spaces and punctuation; quotes go only when they wrap the whole span."""
+    while end > start and text[end - 1] in " ,:.":
+        end -= 1
+    while start < end and text[start] == " ":
+        start += 1
+    if end - start >= 2 and text[start] in "\"“‘'" and text[end - 1] in "\"”’'":
+        start, end = start + 1, end - 1
+    return make_span(text, label, start, end) if end - start >= 3 else None
 
 # How far after a trigger an EXPELLED span may start and still push the clause search
 # past it ("expels [two diplomats] for ..."), in characters.

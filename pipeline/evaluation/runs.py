@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 from typing import Any, Sequence
 
-from pipeline.encoding import BIO_LABELS, word_spans, word_tags
+from pipeline.tagger.encoding import BIO_LABELS, word_spans, word_tags
 from pipeline.schema import Document
-from pipeline.scoring import score_documents
+from pipeline.evaluation.scoring import score_documents
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ Entity Recognition" (mention replacement helps most with small training sets):
 - **articles** (``augment.articles``, with a pool of training documents): the variant is
   laid out as a news article with one to three items of the same weeks as later
   paragraphs, a headline, a dateline, curly quotes and wrapped lines
-  (:mod:`pipeline.articles`).
+  (:mod:`pipeline.training.articles`).
 
 Every rewrite is an edit of the text; spans before, after and around an edit move with
 it, a span an edit replaces becomes the new text, and the result is validated against
@@ -453,7 +453,7 @@ class Augmenter:
             out = new
             self.made[name] += 1
         if self.pool and rng.random() < getattr(self.cfg, "articles", 0.0):
-            from pipeline.articles import compose_article, neighbours
+            from pipeline.training.articles import compose_article, neighbours
 
             article = compose_article(out, neighbours(out, self.pool, rng.randint(1, 3), rng), rng)
             if article is not None:

@@ -28,7 +28,7 @@ from typing import Any, Sequence
 from pipeline.errors import MissingFileError
 from pipeline.report.crossval import ARTICLES, BASELINE, MAIN, ROLE_ROWS, write_pages
 from pipeline.schema import ROLES, Document
-from pipeline.scoring import field_agreement, lookup, mean_std, recall_by_trigger_form, score_documents
+from pipeline.evaluation.scoring import field_agreement, lookup, mean_std, recall_by_trigger_form, score_documents
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def _resolved_yaml(path: Path) -> dict[str, Any]:
 
 
 def gold_by_id(cfg: dict[str, Any]) -> dict[str, Document]:
-    from pipeline.corpus import load_gold
+    from pipeline.training.corpus import load_gold
 
     files = list(cfg["data"]["train"]) + ([cfg["data"]["dev"]] if cfg["data"].get("dev") else [])
     return {d.id: d for d in load_gold(files)}
@@ -167,7 +167,7 @@ def retagged_run(run: FoldRun, changes: dict[str, Any], name: str | None = None)
     written to ``<job>/retagged/<name>/``.  Without ``name`` the run keeps its recipe,
     curves and time (the same recipe, decoded as today); with one it is a recipe of its own
     (``<recipe> + <name>``, a decoding variant)."""
-    from pipeline.evaluation import predict_and_score
+    from pipeline.evaluation.runs import predict_and_score
     from pipeline.formats.jsonl import read_events_jsonl, write_events_jsonl
 
     by_id = gold_by_id(run.config)
@@ -188,13 +188,13 @@ ARTICLE_SEED = 7001
 
 
 def article_run(run: FoldRun, seed: int = ARTICLE_SEED, changes: dict[str, Any] | None = None) -> FoldRun:
-    """The fold's held-out items composed into articles (:func:`pipeline.articles.articles_of`,
+    """The fold's held-out items composed into articles (:func:`pipeline.training.articles.articles_of`,
     3-5 items each, every item once) and tagged by the fold's saved model; written to
     ``<job>/articles/`` (gold and predictions) and returned as a run of its own."""
     import random
 
-    from pipeline.articles import articles_of
-    from pipeline.evaluation import predict_and_score
+    from pipeline.training.articles import articles_of
+    from pipeline.evaluation.runs import predict_and_score
     from pipeline.formats.jsonl import read_events_jsonl, write_events_jsonl
 
     by_id = gold_by_id(run.config)
@@ -309,7 +309,7 @@ def write_crossval_report(multirun_dirs: str | Path | Sequence[str | Path],
 def report_runs(runs: Sequence[FoldRun], out: Path, retag: dict[str, Any] | None = None,
                 provenance: dict[str, Any] | None = None, resamples: int = 1000) -> Path:
     """The report of finished fold runs (any mix of recipes, article runs and baselines)."""
-    from pipeline.scoring_ci import bootstrap_ci
+    from pipeline.evaluation.intervals import bootstrap_ci
 
     groups: dict[str, list[FoldRun]] = {}
     for r in runs:
@@ -331,12 +331,12 @@ def report_runs(runs: Sequence[FoldRun], out: Path, retag: dict[str, Any] | None
 
 def _token_level(runs: Sequence[FoldRun], gold_pred) -> dict[str, Any] | None:
     """Word tags of a recipe's pooled predictions, with its first saved fold model's tokenizer."""
-    from pipeline.evaluation import token_level
+    from pipeline.evaluation.runs import token_level
 
     model = next((r.job_dir / "model" for r in runs if (r.job_dir / "model" / "tokenizer.json").is_file()), None)
     if model is None:
         return None
-    from pipeline.modeling import load_tokenizer
+    from pipeline.tagger.loading import load_tokenizer
 
     gold, pred = gold_pred
     return token_level(gold, pred, load_tokenizer(str(model)))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from pipeline.scoring import lookup, mean_std
+from pipeline.evaluation.scoring import lookup, mean_std
 
 # metric name -> path into dev_scores.json
 METRICS: dict[str, tuple[str, ...]] = {

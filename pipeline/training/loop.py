@@ -4,7 +4,7 @@ A plain PyTorch loop, small enough to read in one sitting:
 
 - **each epoch draws its own training set**: every document with events
   (``data.positive_repeat`` times; with augmentation on, the repeats are fresh
-  label-preserving variants, :mod:`pipeline.augment`) and a fresh seeded sample of
+  label-preserving variants, :mod:`pipeline.training.augment`) and a fresh seeded sample of
   ``data.negatives_per_epoch`` documents without events (all of them when 0);
 - windows of similar length are batched together (dynamic padding);
 - cross-entropy with the O tag down-weighted (``trainer.o_weight``), AdamW, linear
@@ -32,13 +32,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from pipeline.encoding import IGNORE, EncodeStats, Window, encode_document, length_batches
+from pipeline.tagger.encoding import IGNORE, EncodeStats, Window, encode_document, length_batches
 from pipeline.schema import Document
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = "state.json"
-Scorer = Callable[[Any], dict[str, Any]]     # model -> scores as pipeline.scoring returns
+Scorer = Callable[[Any], dict[str, Any]]     # model -> scores as pipeline.evaluation.scoring returns
 
 
 @dataclass
