@@ -160,8 +160,15 @@ def _train(cfg, run_dir: Path) -> None:
           f"{res['scored_on']} ({res['scored_docs']} documents): trigger F1 {s['trigger']['f1']:.3f}, "
           f"Arg-C F1 {s['argument']['f1']:.3f}, Arg-C+ F1 {s['argument_attached']['f1']:.3f}")
     if res["in_sample"]:
-        print("  (in-sample: these documents were trained on, so the figures say little about new "
-              "text; the README gives cross-validated figures: expel-train experiment=crossval)")
+        print("  (in-sample: these documents were trained on, so the figures say little about new text)")
+    est = res.get("estimate") or {}
+    if est.get("measured"):
+        ms = est["mean_std"]
+        print("Out of sample (this recipe, cross-validated, " + str(est.get("folds")) + " folds; the figures to "
+              "quote, first in the model card): " + ", ".join(f"{k} {ms[k]['mean']:.3f} ± {ms[k]['std']:.3f}"
+                                                               for k in ("Tri-C", "Arg-C", "Arg-C+") if k in ms))
+    elif res.get("model_dir"):
+        print("Out of sample: not measured for this recipe (" + (est.get("note") or "no estimate") + ")")
     f = res["doc_filter"]
     if f and "dev_recall" in f:
         print(f"Document filter: held-out recall {f['dev_recall']:.3f}, "

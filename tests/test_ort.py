@@ -258,3 +258,23 @@ def test_a_run_in_onnx_int8_does_not_resume_one_in_pytorch_int8():
                 for rt in ("torch", "onnx")}
     a, b = (run_settings(batch, settings[rt]) for rt in ("torch", "onnx"))
     assert a != b and b["int8_engine"] == "onnx" and "int8_engine" not in a
+
+
+def test_the_graph_written_by_hand_passes_the_onnx_checker(tiny_model_dir):
+    """pipeline/tagger/ort.py writes the ONNX protobuf itself (the onnx package costs a
+    second of start-up); the onnx package reads it back and its checker accepts it, in
+    float32 and with the int8 layers."""
+    onnx = pytest.importorskip("onnx")
+    from safetensors.numpy import load_file
+
+    from pipeline.tagger.ort import ORT_INT8, model_proto
+
+    cfg = json.loads((tiny_model_dir / "config.json").read_text())
+    weights = load_file(str(tiny_model_dir / "model.safetensors"))
+    for int8 in (frozenset(), frozenset(ORT_INT8)):
+        model = onnx.load_from_string(model_proto(cfg, weights, int8))
+        onnx.checker.check_model(model)
+        assert [i.name for i in model.graph.input] == ["input_ids", "attention_mask"]
+        assert [o.name for o in model.graph.output] == ["probs"]
+        assert any(n.op_type == "Attention" and n.domain == "com.microsoft" for n in model.graph.node)
+        assert any(n.op_type == "DynamicQuantizeMatMul" for n in model.graph.node) is bool(int8)

@@ -112,7 +112,8 @@ def train(cfg: TrainConfig, run_dir: str | Path,
             "split": split.describe(), "train_docs": len(split.train), "scored_docs": len(scored),
             "epochs": fitted.history, "best_epoch": fitted.best_epoch,
             "misaligned_spans": len(fitted.encode_stats.misaligned), "resumed_from": fitted.resumed_from,
-            "doc_filter": doc_filter, "seconds": round(fitted.seconds, 1)}
+            "doc_filter": doc_filter, "seconds": round(fitted.seconds, 1),
+            "estimate": info.get("estimate") if cfg.save_model else None}
 
 
 def _augmenter(cfg: TrainConfig, pool):
