@@ -50,8 +50,8 @@ def run_ray(batch: BatchSettings, settings: TaggerSettings, store: ShardStore) -
                         max_restarts=-1, max_task_retries=-1)
     last, processed, pending = -1, 0, []
     with progress_bar(store) as bar:
-        for batch in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
-            for row in batch.to_pylist():
+        for block in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
+            for row in block.to_pylist():
                 shard = row["record_no"] // batch.chunk_size
                 if pending and pending[0]["record_no"] // batch.chunk_size != shard:
                     processed += _write_ray_shard(store, batch, pending)
