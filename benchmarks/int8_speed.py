@@ -1,7 +1,7 @@
 """int8 against fp32 for our tagger, whole processes on the same filter-passing documents.
 
-``tagger.precision=int8`` quantises the attention's query/key/value projections
-(``pipeline/tagger/precision.py``); this runs ``expel-predict`` in fp32 and in int8 on the
+``tagger.precision=int8`` is ONNX Runtime's int8 of the attention output and feed-forward
+layers (``pipeline/tagger/precision.py``); this runs ``expel-predict`` in fp32 and in int8 on the
 same ``--n`` documents of the dump that pass the model's filter, ``--repeats`` times each
 alternately, and prints the best whole-process time of each and their ratio.
 

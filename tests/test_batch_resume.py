@@ -267,13 +267,20 @@ def test_int8_needs_a_measured_small_f1_cost(reference, model_dir, dump, tmp_pat
     qdir = tmp_path / "qmodel"
     shutil.copytree(model_dir, qdir)
     cfg = _cfg(qdir, dump, tmp_path / "o", precision="int8", device="cpu")
-    with pytest.raises(PrecisionError, match="precision=int8 needs the measured dev F1 cost"):
+    check = json.loads((qdir / PRECISION_FILE).read_text()) if (qdir / PRECISION_FILE).is_file() else {"version": 2}
+    check.pop("onnx_int8", None)
+    (qdir / PRECISION_FILE).write_text(json.dumps(check))
+    with pytest.raises(PrecisionError, match="precision=int8 needs the measured dev F1 cost of onnx_int8"):
         predict(cfg, tmp_path / "r")
+    from pipeline.tagger.ort import ORT_INT8
+
     drop = {"trigger": 0.0, "argument": 9.95, "argument_attached": 0.0}
-    (qdir / PRECISION_FILE).write_text(json.dumps({"int8": {"drop_points": drop, "accepted": False}}))
+    check["onnx_int8"] = {"drop_points": drop, "accepted": False, "layers": list(ORT_INT8)}
+    (qdir / PRECISION_FILE).write_text(json.dumps(check))
     with pytest.raises(PrecisionError, match="up to 9.95 F1 points"):
         predict(cfg, tmp_path / "r")
     drop["argument"] = 0.4
-    (qdir / PRECISION_FILE).write_text(json.dumps({"int8": {"drop_points": drop, "accepted": True}}))
+    check["onnx_int8"] = {"drop_points": drop, "accepted": True, "layers": list(ORT_INT8)}
+    (qdir / PRECISION_FILE).write_text(json.dumps(check))
     summary = predict(cfg, tmp_path / "r")
-    assert summary["documents"] == N_GOOD
+    assert summary["documents"] == N_GOOD and summary["tagger"]["runtime"] == "onnx"

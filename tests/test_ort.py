@@ -137,22 +137,11 @@ def test_auto_is_a_rule_float32_and_int8_on_the_cpu_run_on_onnx_runtime(tmp_path
     assert rt.resolve_runtime("auto", d, "cuda", "fp32")[0] == "torch"       # GPUs on PyTorch
     assert rt.resolve_runtime("torch", d, "cpu", "fp32")[0] == "torch"
     assert rt.resolve_runtime("auto", None, "cpu", "fp32")[0] == "torch"     # no folder to build a graph from
-    # int8 on ONNX Runtime keeps its gate: without a passing onnx_int8 entry it stays on PyTorch
-    runtime, why = rt.resolve_runtime("auto", d, "cpu", "int8")
-    assert runtime == "torch" and "no measured dev F1 for ONNX Runtime in int8" in why
-    with pytest.raises(PrecisionError, match="no measured dev F1 for ONNX Runtime in int8"):
-        rt.resolve_runtime("onnx", d, "cpu", "int8")
-    measured = json.loads((d / PRECISION_FILE).read_text()) if (d / PRECISION_FILE).is_file() else {"version": 2}
-    from pipeline.tagger.ort import ORT_INT8
-
-    measured["onnx_int8"] = {**PASS, "layers": list(ORT_INT8)}
-    (d / PRECISION_FILE).write_text(json.dumps(measured))
+    # int8 is ONNX Runtime's only (its gate is precision.resolve's): where ONNX Runtime cannot
+    # run, int8 is refused with the reason
     assert rt.resolve_runtime("auto", d, "cpu", "int8")[0] == "onnx"
-    measured["onnx_int8"] = {**PASS, "accepted": False, "drop_points": {"trigger": 2.5}, "layers": list(ORT_INT8)}
-    (d / PRECISION_FILE).write_text(json.dumps(measured))
-    assert rt.resolve_runtime("auto", d, "cpu", "int8")[0] == "torch"
-    with pytest.raises(PrecisionError, match="drops its dev F1"):
-        rt.resolve_runtime("onnx", d, "cpu", "int8")
+    with pytest.raises(PrecisionError, match="int8 runs on ONNX Runtime only"):
+        rt.resolve_runtime("auto", None, "cpu", "int8")
 
 
 def test_onnx_on_request_says_why_it_cannot_run(tmp_path, tiny_model_dir):
@@ -189,7 +178,7 @@ def test_a_faster_precision_leaves_onnx_runtime(tiny_model_dir):
 
     assert int8.settings.runtime == "onnx" and int8.model.int8 == frozenset(ORT_INT8)
     assert int8.with_settings(threads=1).model is not int8.model
-    assert not isinstance(int8.with_settings(runtime="torch").model, OrtTagger)
+    assert not isinstance(int8.with_settings(precision="fp32", runtime="torch").model, OrtTagger)
     from pipeline.errors import ConfigError
 
     with pytest.raises(ConfigError, match="on the CPU, not bf16"):
@@ -218,7 +207,7 @@ def test_int8_layers_run_close_to_float32_and_unknown_ones_are_refused(tiny_mode
         OrtTagger.from_dir(tiny_model_dir, cfg, int8={"pooler"})
 
 
-def test_int8_on_onnx_runtime_is_its_own_measured_opt_in(tmp_path, tiny_model_dir):
+def test_int8_is_onnx_runtimes_and_its_own_measured_opt_in(tmp_path, tiny_model_dir):
     from pipeline.tagger.ort import ORT_INT8
 
     check = json.loads((tiny_model_dir / PRECISION_FILE).read_text())
@@ -226,13 +215,12 @@ def test_int8_on_onnx_runtime_is_its_own_measured_opt_in(tmp_path, tiny_model_di
     d = _model_with(tmp_path, tiny_model_dir, PASS)
     measured = json.loads((d / PRECISION_FILE).read_text())
     measured["onnx_int8"] = {**PASS, "layers": list(ORT_INT8)}
-    measured["int8"] = {**PASS, "accepted": False, "drop_points": {"trigger": 5.0}}   # PyTorch's int8 fails
     (d / PRECISION_FILE).write_text(json.dumps(measured))
-    tagger = Tagger.from_pretrained(str(d), precision="int8", runtime="onnx", max_length=64, stride=16)
+    tagger = Tagger.from_pretrained(str(d), precision="int8", max_length=64, stride=16)   # runtime=auto
     assert (tagger.settings.precision, tagger.settings.runtime) == ("int8", "onnx")
     assert tagger.model.int8 == frozenset(ORT_INT8)
     assert tagger.with_settings(precision="fp32", runtime="onnx").model.int8 == frozenset()
-    with pytest.raises(PrecisionError, match="int8 costs this model up to 5.00"):
+    with pytest.raises(PrecisionError, match="precision=int8 runs on ONNX Runtime"):
         Tagger.from_pretrained(str(d), precision="int8", runtime="torch")
     docs = _docs()
     assert len(tagger.predict(docs)) == len(docs)
@@ -244,20 +232,6 @@ def test_int8_on_onnx_runtime_is_its_own_measured_opt_in(tmp_path, tiny_model_di
     (d / PRECISION_FILE).write_text(json.dumps(measured))
     with pytest.raises(PrecisionError, match="with other layers"):
         Tagger.from_pretrained(str(d), precision="int8", runtime="onnx")
-
-
-def test_a_run_in_onnx_int8_does_not_resume_one_in_pytorch_int8():
-    from types import SimpleNamespace
-
-    from pipeline.batch.settings import BatchSettings, run_settings
-
-    batch = BatchSettings(input="nowhere.jsonl", input_format="jsonl", output="out", model_dir="nowhere")
-    settings = {rt: SimpleNamespace(max_length=256, stride=64, windows="paragraph", linking="sentence",
-                                    decoding="viterbi", reason="rules", consistency=True, min_trigger_score=0.8,
-                                    verifier=0.0, precision="int8", runtime=rt)
-                for rt in ("torch", "onnx")}
-    a, b = (run_settings(batch, settings[rt]) for rt in ("torch", "onnx"))
-    assert a != b and b["int8_engine"] == "onnx" and "int8_engine" not in a
 
 
 def test_the_graph_written_by_hand_passes_the_onnx_checker(tiny_model_dir):

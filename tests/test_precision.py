@@ -1,5 +1,6 @@
 """Faster numeric precisions (bf16, int8): chosen only with a passing dev measurement, and
-bf16 by precision=auto only with native hardware; one setting, resolved once."""
+bf16 by precision=auto only with native hardware; one setting, resolved once.  int8 is
+ONNX Runtime's (the one int8 path), gated on the ``onnx_int8`` entry."""
 
 from __future__ import annotations
 
@@ -18,8 +19,13 @@ METRICS = ("trigger", "argument", "argument_attached")
 
 
 def write(dir_, accepted=True, drop=0.0, which="bf16"):
+    which = "onnx_int8" if which == "int8" else which
     entry = {"f1": {k: 90.0 - drop for k in METRICS}, "drop_points": {k: drop for k in METRICS},
              "accepted": accepted}
+    if which == "onnx_int8":
+        from pipeline.tagger.ort import ORT_INT8
+
+        entry["layers"] = list(ORT_INT8)
     (dir_ / PRECISION_FILE).write_text(json.dumps({"version": 2, "fp32": {k: 90.0 for k in METRICS},
                                                    which: entry}))
 
@@ -46,11 +52,14 @@ def test_a_drop_over_one_point_is_refused_by_the_same_gate(tmp_path, choice):
         resolve(choice, tmp_path, "cpu")
 
 
-def test_int8_with_a_passing_measurement_is_allowed_on_the_cpu_only(tmp_path):
+def test_int8_with_a_passing_measurement_is_allowed_on_the_cpu_and_onnx_runtime_only(tmp_path):
     write(tmp_path, drop=0.3, which="int8")
     assert resolve("int8", tmp_path, "cpu")[0] == "int8"
+    assert resolve("int8", tmp_path, "cpu", runtime="auto")[0] == "int8"
     with pytest.raises(PrecisionError, match="CPU only"):
         resolve("int8", tmp_path, "cuda")
+    with pytest.raises(PrecisionError, match="runs on ONNX Runtime"):
+        resolve("int8", tmp_path, "cpu", runtime="torch")
 
 
 def test_auto_needs_native_hardware(tmp_path, monkeypatch):
@@ -82,11 +91,11 @@ def test_auto_never_picks_int8(tmp_path, native):
 
 
 def test_measure_reports_drops_and_the_verdict_per_precision():
-    scores = {"fp32": 0.80, "bf16": 0.785, "int8": 0.80}
-    check = precision.measure(lambda p: {k: {"f1": scores[p]} for k in METRICS})
+    scores = {"fp32": 0.80, "bf16": 0.785, "onnx_int8": 0.80}
+    check = precision.measure(lambda p: {k: {"f1": scores[p]} for k in METRICS}, ["bf16", "onnx_int8"])
     assert check["bf16"]["drop_points"] == {k: 1.5 for k in METRICS}
     assert check["bf16"]["accepted"] is False
-    assert check["int8"]["drop_points"] == {k: 0.0 for k in METRICS} and check["int8"]["accepted"]
+    assert check["onnx_int8"]["drop_points"] == {k: 0.0 for k in METRICS} and check["onnx_int8"]["accepted"]
 
 
 def test_settings_are_resolved_once_and_frozen(tmp_path, native):
@@ -107,8 +116,9 @@ def test_training_writes_the_measurement_and_bf16_probabilities_stay_close(tiny_
 
     check = json.loads((tiny_model_dir / PRECISION_FILE).read_text())
     assert set(check["fp32"]) == set(METRICS)
-    for p in ("bf16", "int8"):
+    for p in ("bf16", "onnx_int8"):
         assert set(check[p]["drop_points"]) == set(METRICS) and isinstance(check[p]["accepted"], bool)
+    assert "int8" not in check                         # PyTorch's int8 is gone: one int8 path
     model, tok, _ = load_model(str(tiny_model_dir))
     windows, _ = encode_documents([Document("d", "Peru expels two Chilean diplomats for spying.")],
                                   tok, max_length=64, stride=8)
@@ -118,16 +128,17 @@ def test_training_writes_the_measurement_and_bf16_probabilities_stay_close(tiny_
     assert np.abs(p32 - p16).max() < 0.05
 
 
-def test_an_int8_tagger_quantises_a_copy_and_keeps_the_float_model(tiny_model_dir):
-    import torch
-
+def test_an_int8_tagger_runs_onnx_runtime_int8_and_keeps_the_float_model(tiny_model_dir):
     from pipeline.tagger import Tagger, TaggerSettings
+    from pipeline.tagger.ort import ORT_INT8, OrtTagger
 
     tagger = Tagger.from_dir(str(tiny_model_dir), TaggerSettings(max_length=64, stride=16))
     int8 = tagger.with_settings(precision="int8")
-    assert any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in int8.model.modules())
-    assert not any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in tagger.model.modules())
-    assert int8.with_settings(precision="fp32").model is tagger.base_model
+    assert int8.settings.runtime == "onnx" and isinstance(int8.model, OrtTagger)
+    assert int8.model.int8 == frozenset(ORT_INT8)
+    assert int8.with_settings(precision="fp32", runtime="torch").model is tagger.base_model
+    with pytest.raises(Exception, match="runs on ONNX Runtime"):
+        TaggerSettings(precision="int8", runtime="torch")
 
 
 def test_unknown_precision_fails_at_start_up():
@@ -135,26 +146,3 @@ def test_unknown_precision_fails_at_start_up():
 
     with pytest.raises(ValueError, match="Did you mean 'bf16'"):
         compose_config("predict", ["tagger.precision=bf61"])
-
-
-def test_int8_on_an_encoder_without_bert_layer_names_is_refused_and_measured_as_such():
-    import torch
-
-    from pipeline.errors import PrecisionError
-    from pipeline.tagger.precision import measure, quantize_int8
-
-    class NotBert(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.q_lin = torch.nn.Linear(4, 4)
-
-    with pytest.raises(PrecisionError, match="layer names"):
-        quantize_int8(NotBert())
-
-    def score(p):
-        if p == "int8":
-            quantize_int8(NotBert())
-        return {k: {"f1": 0.5} for k in ("trigger", "argument", "argument_attached")}
-
-    check = measure(score, ["int8"])
-    assert check["int8"]["accepted"] is False and "layer names" in check["int8"]["error"]

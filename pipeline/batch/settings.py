@@ -107,8 +107,6 @@ def run_settings(batch: BatchSettings, tagger) -> dict[str, Any]:
     """
     run = {k: getattr(batch, k) for k in RUN_KEYS}
     run.update({k: getattr(tagger, k) for k in TAGGER_RUN_KEYS})
-    if tagger.precision == "int8" and getattr(tagger, "runtime", "torch") == "onnx":
-        run["int8_engine"] = "onnx"          # other layers in int8 than PyTorch's: not the same network
     p = Path(batch.input)
     run["input"] = str(p.resolve())
     run["model_dir"] = str(Path(batch.model_dir).resolve())

@@ -54,10 +54,9 @@ def measure_precision_cost(tagger, gold: Sequence[Document], fp32_scores: dict[s
     """Dev F1 of ``tagger``'s model in fp32 and in each faster variant the machine can run
     (:func:`pipeline.tagger.precision.measure`): what ``precision.json`` holds.
 
-    The variants are the faster precisions (bf16; int8 on the CPU) and ONNX Runtime in
-    float32 (``onnx``, for the record: float32 needs no gate) and int8 (``onnx_int8``:
-    :data:`pipeline.tagger.ort.ORT_INT8`, the gate of int8 on ONNX Runtime), on the CPU
-    where it is installed.
+    The variants are bf16 and ONNX Runtime in float32 (``onnx``, for the record: float32
+    needs no gate) and in int8 (``onnx_int8``: :data:`pipeline.tagger.ort.ORT_INT8`, the
+    gate of ``precision=int8``), the last two on the CPU where it is installed.
 
     Args:
         tagger: a :class:`pipeline.tagger.Tagger` (its float weights are used).
@@ -66,11 +65,11 @@ def measure_precision_cost(tagger, gold: Sequence[Document], fp32_scores: dict[s
         precisions: which to measure; default as above.
     """
     from pipeline.tagger.ort import available
-    from pipeline.tagger.precision import FASTER, measure
+    from pipeline.tagger.precision import measure
 
     cpu = tagger.settings.device == "cpu"
     if precisions is None:
-        precisions = [p for p in FASTER if p != "int8" or cpu] + (["onnx", "onnx_int8"] if cpu and available() else [])
+        precisions = ["bf16"] + (["onnx", "onnx_int8"] if cpu and available() else [])
     reference = tagger.with_settings(precision="fp32", runtime="torch")
 
     def variant(name: str):

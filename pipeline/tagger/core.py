@@ -19,7 +19,7 @@ from pipeline.errors import PrecisionError
 from pipeline.events.linking import link
 from pipeline.schema import Document, Span
 from pipeline.tagger.decoding import decode_spans, repair_spans, tidy_spans, without_overlaps
-from pipeline.tagger.precision import autocast, quantize_int8
+from pipeline.tagger.precision import autocast
 from pipeline.tagger.settings import TaggerSettings
 
 log = logging.getLogger(__name__)
@@ -192,10 +192,12 @@ class Tagger:
 
     def with_settings(self, **changes) -> "Tagger":
         """The same model with some settings changed (``tagger.with_settings(reason="model")``).
-        bf16 runs on PyTorch (ONNX Runtime runs float32 and int8); int8 keeps the engine, so
-        on ONNX Runtime it is ONNX Runtime's int8 (``pipeline.tagger.ort.ORT_INT8``)."""
+        bf16 runs on PyTorch; int8 runs on ONNX Runtime (``pipeline.tagger.ort.ORT_INT8``,
+        the one int8 path), so either moves the engine unless one is named."""
         if changes.get("precision") == "bf16" and "runtime" not in changes:
             changes["runtime"] = "torch"
+        if changes.get("precision") == "int8" and "runtime" not in changes:
+            changes["runtime"] = "onnx"
         settings = replace(self.settings, **changes)
         same_numerics = (settings.precision, settings.device) == (self.settings.precision, self.settings.device)
         same_numerics = same_numerics and (settings.runtime, settings.threads) == \
@@ -265,7 +267,7 @@ def _dated(doc: Document, date) -> Document:
 
 
 def _prepared(model, settings: TaggerSettings):
-    """The model as ``settings`` run it: on ONNX Runtime, an int8 copy (CPU), or moved to
+    """The model as ``settings`` run it: on ONNX Runtime (float32 or its int8), or moved to
     the device."""
     if settings.runtime == "onnx":
         if getattr(model, "runtime", "torch") == "onnx":
@@ -277,8 +279,6 @@ def _prepared(model, settings: TaggerSettings):
             raise PrecisionError("tagger.runtime=onnx runs BERT-family models only, and this model is "
                                  "another architecture; use tagger.runtime=torch")
         return ort_model
-    if settings.precision == "int8":
-        return quantize_int8(model)
     device = next(model.parameters()).device
     return model if device.type == settings.device.split(":")[0] else model.to(settings.device)
 

@@ -5,15 +5,13 @@
   on the CPU's bfloat16 units (AMX or AVX512-BF16 on recent Xeons) or a GPU's tensor
   cores, layer norms and the softmax stay in float32.  About twice as fast where the
   hardware computes bfloat16 natively; emulated (slower) elsewhere.
-- ``int8``: dynamic int8 quantisation (weights int8, activations quantised on the fly) of
-  the attention's query, key and value projections; the layers that break accuracy when
-  quantised (the feed-forward layers, whose second projection reads GELU outputs with
-  outliers, and the attention output) stay in float32.  Measured on dev with a model
-  trained on the train split: all Linear layers int8 cost 7.3 Arg-C points, the
-  feed-forward layers alone 6.9, query/key/value alone 0.4.  CPU only.
-  With ``tagger.runtime=onnx`` int8 is ONNX Runtime's instead (weights per output column,
-  so the feed-forward layers survive it): the attention output and both feed-forward
-  layers (:data:`pipeline.tagger.ort.ORT_INT8`), measured separately (``onnx_int8``).
+- ``int8``: ONNX Runtime's dynamic int8 (weights int8 per output column, activations
+  quantised per batch) of the attention output and both feed-forward projections of every
+  layer (:data:`pipeline.tagger.ort.ORT_INT8`), gated on its own measurement
+  (``onnx_int8``).  CPU only, BERT-family models (those ONNX Runtime runs).  It is the one
+  int8 path: PyTorch's per-tensor int8 could quantise only query/key/value (its
+  feed-forward layers cost 6.9 Arg-C points), so it bought less speed for a similar cost,
+  and was removed.
 
 Each model carries its own measurement, ``precision.json`` beside the weights: dev F1
 (trigger, Arg-C, Arg-C+) in float32 and in each faster precision, written by
@@ -44,9 +42,8 @@ PRECISION_FILE = "precision.json"
 MAX_DROP = 1.0                          # F1 points on dev, for any of trigger, Arg-C, Arg-C+
 RESOLVED = ("fp32", "bf16", "int8")     # what a tagger runs in
 FASTER = ("bf16", "int8")               # what needs a passing measurement
-VARIANTS = (*FASTER, "onnx", "onnx_int8")   # measured in precision.json: the faster precisions,
-                                        # ONNX Runtime in float32 (pipeline/tagger/runtime.py) and
-                                        # in int8 (tagger.precision=int8 tagger.runtime=onnx)
+VARIANTS = ("bf16", "onnx", "onnx_int8")   # measured in precision.json: bf16, ONNX Runtime in
+                                        # float32 (for the record) and in int8 (the int8 gate)
 _METRICS = ("trigger", "argument", "argument_attached")
 
 
@@ -88,29 +85,6 @@ def autocast(precision: str, device: str):
     return torch.autocast("cuda" if device.startswith("cuda") else "cpu", dtype=torch.bfloat16)
 
 
-INT8_LAYERS = (".attention.self.query", ".attention.self.key", ".attention.self.value")
-
-
-def quantize_int8(model):
-    """A copy of ``model`` whose attention query/key/value Linear layers are dynamic int8
-    (:data:`INT8_LAYERS`; the rest stays float32).  CPU only."""
-    import warnings
-
-    import torch
-    from torch.ao.quantization import quantize_dynamic
-
-    names = {n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear) and n.endswith(INT8_LAYERS)}
-    if not names:
-        raise PrecisionError(f"tagger.precision=int8 knows the layer names of BERT encoders "
-                             f"({', '.join(INT8_LAYERS)}), and this model has none of them; "
-                             f"use tagger.precision=fp32 or bf16")
-    with warnings.catch_warnings():
-        # torch announces a move of eager quantisation to torchao; the API still works.
-        warnings.simplefilter("ignore", category=UserWarning)
-        warnings.simplefilter("ignore", category=DeprecationWarning)
-        return quantize_dynamic(model.cpu(), names, dtype=torch.qint8, inplace=False)
-
-
 # --------------------------------------------------------------------------- measurement
 
 
@@ -132,7 +106,7 @@ def measure(score: Callable[[str], dict[str, Any]], precisions: Sequence[str] = 
     for p in precisions:
         try:
             f1 = _f1(score(p))
-        except PrecisionError as e:           # int8 / onnx for an encoder whose layers they do not know
+        except PrecisionError as e:           # onnx for an encoder it does not run
             check[p] = {"accepted": False, "error": str(e)}
             continue
         except Exception as e:                # ONNX Runtime refusing the graph (e.g. an old onnxruntime)
@@ -142,20 +116,19 @@ def measure(score: Callable[[str], dict[str, Any]], precisions: Sequence[str] = 
             continue
         drop = {k: round(fp32[k] - f1[k], 2) for k in _METRICS}
         check[p] = {"f1": f1, "drop_points": drop, "accepted": all(v <= MAX_DROP for v in drop.values())}
-        if p == "int8":
-            # What was quantised.  An entry without it was measured with every Linear layer
-            # in int8, a superset of these, so its verdict stays on the safe side.
-            check[p]["layers"] = list(INT8_LAYERS)
         if p == "onnx_int8":
             check[p]["layers"] = _ort_int8_layers()
     return check
 
 
-def gate_entry(precision: str, runtime: str) -> str:
-    """The ``precision.json`` entry that gates ``precision`` on ``runtime``: ``onnx`` for
-    float32 and ``onnx_int8`` for int8 on ONNX Runtime, else the precision's own."""
-    if runtime == "onnx" and precision in ("fp32", "int8"):
-        return "onnx_int8" if precision == "int8" else "onnx"
+def gate_entry(precision: str, runtime: str = "onnx") -> str:
+    """The ``precision.json`` entry that gates ``precision``: ``onnx_int8`` for int8 (the one
+    int8 path, on ONNX Runtime), ``onnx`` for float32 on ONNX Runtime (for the record),
+    else the precision's own."""
+    if precision == "int8":
+        return "onnx_int8"
+    if runtime == "onnx" and precision == "fp32":
+        return "onnx"
     return precision
 
 
@@ -187,8 +160,8 @@ def read_file(model_dir: str | Path | None) -> dict[str, Any]:
 
 
 def read_check(model_dir: str | Path | None) -> dict[str, dict[str, Any]]:
-    """``{variant: {"drop_points", "accepted"}}`` for each measured variant (bf16, int8,
-    onnx; an ``"error"`` key where it could not run); empty when the model has no
+    """``{variant: {"drop_points", "accepted"}}`` for each measured variant (bf16, onnx,
+    onnx_int8; an ``"error"`` key where it could not run); empty when the model has no
     measurement (or an unreadable one).
 
     Reads this version's file and the earlier bf16-only one (``drop_points`` and
@@ -224,9 +197,9 @@ def read_check(model_dir: str | Path | None) -> dict[str, dict[str, Any]]:
 # ---------------------------------------------------------------------------- resolution
 
 
-def resolve(choice: str, model_dir: str | Path, device: str, runtime: str = "torch") -> tuple[str, str]:
+def resolve(choice: str, model_dir: str | Path, device: str, runtime: str = "auto") -> tuple[str, str]:
     """The precision to run (one of ``RESOLVED``) and why, for ``precision=choice``
-    (int8 with ``runtime="onnx"`` is gated on its own measurement, ``onnx_int8``).
+    (int8 is ONNX Runtime's, gated on ``onnx_int8``).
 
     Raises:
         PrecisionError: an unknown word; ``bf16`` or ``int8`` for a model with no
@@ -242,6 +215,9 @@ def resolve(choice: str, model_dir: str | Path, device: str, runtime: str = "tor
         if choice == "int8" and device.startswith("cuda"):
             raise PrecisionError("precision=int8 (dynamic quantisation) runs on the CPU only; "
                                  "set tagger.device=cpu, or use precision=bf16 on a GPU")
+        if choice == "int8" and runtime == "torch":
+            raise PrecisionError("precision=int8 runs on ONNX Runtime (its int8 of the attention output and "
+                                 "feed-forward layers); set tagger.runtime=auto or onnx, or precision=fp32")
         entry = gate_entry(choice, runtime)
         check = checks.get(entry)
         if check is None:

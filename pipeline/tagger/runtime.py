@@ -6,9 +6,9 @@ elsewhere.
 - ``auto`` (default): on the CPU, float32 and int8 run on ONNX Runtime
   (:mod:`pipeline.tagger.ort`) when it is installed and the model is one it runs (a
   BERT-family encoder with a ``tokenizer.json``); bf16, GPUs and other architectures run
-  on PyTorch.  Int8 on ONNX Runtime also needs its measured dev F1 cost (``onnx_int8`` in
-  ``precision.json``) to pass the gate; without it int8 stays on PyTorch, under PyTorch's
-  own gate.  The reason is logged.
+  on PyTorch.  Int8 is ONNX Runtime's only (its gate, ``onnx_int8``, is checked by
+  :func:`pipeline.tagger.precision.resolve`): where ONNX Runtime cannot run, int8 is
+  refused with the reason.  The reason of every choice is logged.
 - ``torch``: the reference (every precision, every device).
 - ``onnx``: ONNX Runtime or an error that says why not.
 
@@ -46,22 +46,13 @@ def resolve_runtime(choice: str, model_dir: str | Path | None, device: str, prec
         raise PrecisionError(f"tagger.runtime={choice!r} is not one of auto, torch, onnx")
     reason = _cannot(model_dir, device, precision)
     if reason is not None:
-        if choice == "onnx":
-            raise PrecisionError(f"tagger.runtime=onnx: {reason}; use tagger.runtime=torch")
+        if choice == "onnx" or precision == "int8":
+            raise PrecisionError(f"tagger.runtime={choice}: ONNX Runtime cannot run here ({reason})"
+                                 + ("; int8 runs on ONNX Runtime only: use tagger.precision=fp32" if precision == "int8"
+                                    else "; use tagger.runtime=torch"))
         return "torch", f"runtime=auto: torch ({reason})"
     if precision == "int8":
-        from pipeline.tagger.precision import gate_entry, read_check
-
-        gate = read_check(model_dir).get(gate_entry("int8", "onnx"))
-        if gate is None or "error" in gate or not gate["accepted"]:
-            how = f"python benchmarks/batch_benchmark.py --model-dir {model_dir} --precision-check"
-            why = (f"has no measured dev F1 for ONNX Runtime in int8 (`{how}` measures it)" if gate is None else
-                   gate.get("error") or f"ONNX Runtime in int8 drops its dev F1 by {gate['drop_points']}, "
-                                        "more than allowed")
-            if choice == "onnx":
-                raise PrecisionError(f"tagger.runtime=onnx: the model {why}; use tagger.runtime=torch")
-            return "torch", f"runtime=auto: torch (the model {why})"
-        return "onnx", f"runtime={choice}: onnx, int8 (dev F1 drop {gate['drop_points']})"
+        return "onnx", f"runtime={choice}: onnx, int8 (its gate onnx_int8 passed)"
     return "onnx", f"runtime={choice}: onnx (float32 on the CPU, a model ONNX Runtime runs)"
 
 

@@ -54,6 +54,9 @@ class TaggerSettings:
         for key in ("max_length", "batch_size"):
             if getattr(self, key) <= 0:
                 raise ConfigError(f"tagger.{key} must be a positive number, got {getattr(self, key)}")
+        if self.precision == "int8" and self.runtime != "onnx":
+            raise ConfigError("tagger.precision=int8 runs on ONNX Runtime (the one int8 path); "
+                              "use tagger.runtime=onnx (or auto), or tagger.precision=fp32")
         if self.runtime == "onnx" and (self.precision not in ("fp32", "int8") or not self.device.startswith("cpu")):
             raise ConfigError(f"tagger.runtime=onnx runs float32 (or int8) on the CPU, not {self.precision} on "
                               f"{self.device}; use tagger.runtime=torch")
