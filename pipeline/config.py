@@ -306,17 +306,24 @@ def to_typed(cfg, stage: str):
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
+    from omegaconf.errors import ConfigKeyError
+
     schema = SCHEMAS[stage]
     valid = schema_keys(schema)
+    # Keys appended with "+" (or in a config file) that the schema has not got; the CLI's
+    # check_overrides says the same earlier, with the same words (_unknown_key).
     for key in _flat_keys(OmegaConf.to_container(cfg, resolve=False)):
         if key not in valid and not any(v.startswith(key + ".") for v in valid):
             raise ConfigError(_unknown_key(stage, key, valid))
     try:
         merged = OmegaConf.merge(OmegaConf.structured(schema), cfg)
         typed = OmegaConf.to_object(merged)
+    except ConfigKeyError as e:     # a key the schema has not got: the one message for it
+        key = str(getattr(e, "full_key", None) or getattr(e, "key", "") or "")
+        raise ConfigError(_unknown_key(stage, key, valid) if key else f"invalid expel-{stage} config: {e}") from None
     except OmegaConfBaseException as e:
         key = getattr(e, "full_key", None) or ""
-        hint = closest(str(key), schema_keys(schema)) if key else ""
+        hint = closest(str(key), valid) if key else ""
         raise ConfigError(f"invalid expel-{stage} config: {e}.{hint}") from None
     for key, allowed in CHOICES.items():
         value = getattr(typed.tagger, key)
