@@ -284,3 +284,49 @@ def test_int8_needs_a_measured_small_f1_cost(reference, model_dir, dump, tmp_pat
     (qdir / PRECISION_FILE).write_text(json.dumps(check))
     summary = predict(cfg, tmp_path / "r")
     assert summary["documents"] == N_GOOD and summary["tagger"]["runtime"] == "onnx"
+
+
+def test_identical_texts_are_tagged_once_and_every_copy_is_written(model_dir, tmp_path, monkeypatch):
+    """Syndicated copy: the same text under several ids is read by the tagger once in a run
+    (across shards too); every id gets its own line with the same events."""
+    from pipeline.tagger import Tagger
+
+    p = tmp_path / "wire.jsonl"
+    texts = [TEXTS[0], TEXTS[2], TEXTS[0], TEXTS[1], TEXTS[2], TEXTS[0]] * 4      # 24 lines, 3 texts
+    p.write_text("".join(json.dumps({"id": f"w{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    seen: list[str] = []
+    real = Tagger.predict
+
+    def counting(self, docs):
+        docs = list(docs)
+        seen.extend(d.text for d in docs)
+        return real(self, docs)
+
+    monkeypatch.setattr(Tagger, "predict", counting)
+    summary = predict(_cfg(model_dir, p, tmp_path / "out"), tmp_path / "run")
+    lines = [json.loads(x) for x in _output(Path(summary["output"]))[0]]
+    assert [d["id"] for d in lines] == [f"w{i}" for i in range(len(texts))]
+    assert sorted(seen) == sorted(set(texts))                     # each distinct text tagged once
+    by_text: dict[str, list] = {}
+    for d in lines:
+        by_text.setdefault(d["text"], []).append(d["events"])
+    assert all(all(e == evs[0] for e in evs) for evs in by_text.values())
+    assert summary["phases"]["copies_tagged_once"] == len(texts) - len(set(texts))
+    from pipeline.batch.progress import summary_text
+
+    assert f"{len(texts) - len(set(texts))} were copies of a text tagged earlier" in summary_text(summary)
+
+
+def test_seen_texts_forget_the_oldest_past_their_limit():
+    from types import SimpleNamespace
+
+    from pipeline.batch.engine import SeenTexts
+    from pipeline.schema import Document
+
+    calls = []
+    tagger = SimpleNamespace(predict=lambda docs: (calls.append([d.text for d in docs]), list(docs))[1])
+    seen = SeenTexts(limit=2)
+    seen.predict(tagger, [Document("a", "one"), Document("b", "two"), Document("c", "one")])
+    seen.predict(tagger, [Document("d", "three"), Document("e", "two")])
+    seen.predict(tagger, [Document("f", "one")])                  # forgotten: tagged again
+    assert calls == [["one", "two"], ["three"], ["one"]] and seen.reused == 2

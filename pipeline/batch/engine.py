@@ -62,12 +62,56 @@ def finish_chunk(fc: FilteredChunk, tagged: Iterator[Document]) -> ChunkResult:
                        filtered_out=len(fc.keep) - sum(fc.keep), passed=fc.keep)
 
 
+class SeenTexts:
+    """Texts already tagged in this run and their events (syndicated wire copy repeats
+    across outlets word for word): each distinct text is tagged once and every copy gets
+    its events, under its own id.  Keyed by a hash of the text; the oldest are forgotten
+    past ``limit`` texts, so memory stays bounded on a long run."""
+
+    def __init__(self, limit: int = 20_000):
+        from collections import OrderedDict
+
+        self.limit = limit
+        self.events: "OrderedDict[bytes, list]" = OrderedDict()
+        self.reused = 0
+
+    @staticmethod
+    def key(text: str) -> bytes:
+        import hashlib
+
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+    def predict(self, tagger, docs: list[Document]) -> list[Document]:
+        """``tagger.predict(docs)``, with every text tagged at most once in the run."""
+        import copy
+
+        keys = [self.key(d.text) for d in docs]
+        todo: dict[bytes, Document] = {}
+        for k, d in zip(keys, docs):
+            if k not in self.events and k not in todo:
+                todo[k] = d
+        for k, out in zip(todo, tagger.predict(list(todo.values())) if todo else ()):
+            self.events[k] = copy.deepcopy(out.events)
+        result = []
+        for k, d in zip(keys, docs):
+            first = todo.get(k) is d
+            if not first:
+                self.reused += 1
+            self.events.move_to_end(k)
+            events = copy.deepcopy(self.events[k])
+            result.append(Document(id=d.id, text=d.text, events=events, meta=dict(d.meta)))
+        while len(self.events) > self.limit:
+            self.events.popitem(last=False)
+        return result
+
+
 def tag_chunk(items: Sequence[Item], tagger, doc_filter=None,
               threshold: float | None = None) -> ChunkResult:
-    """Filter, tag and link one chunk of dump items on its own (the Ray workers' unit)."""
+    """Filter, tag and link one chunk of dump items on its own (the Ray workers' unit);
+    identical texts of the chunk are tagged once."""
     fc = filter_chunk(0, items, doc_filter, threshold)
     to_tag = [d for d, k in zip(fc.docs, fc.keep) if k]
-    return finish_chunk(fc, iter(tagger.predict(to_tag) if to_tag else ()))
+    return finish_chunk(fc, iter(SeenTexts().predict(tagger, to_tag) if to_tag else ()))
 
 
 class TagQueue:
@@ -84,7 +128,8 @@ class TagQueue:
 
     The first flush comes early: it waits for ``first_docs`` documents only, the later ones
     for ``max_docs``, so the first results are written seconds after start-up rather than
-    after ``max_docs`` documents have been tagged.
+    after ``max_docs`` documents have been tagged.  A text already tagged in the run is not
+    tagged again (:class:`SeenTexts`): its copies get its events under their own ids.
     """
 
     def __init__(self, tagger, store: ShardStore, bar, max_docs: int = 512, max_chunks: int = 50,
@@ -95,6 +140,7 @@ class TagQueue:
         self.threshold = max(1, min(first_docs, max_docs))
         self.pending: list[FilteredChunk] = []
         self.queued = 0
+        self.seen = SeenTexts()
 
     def add(self, fc: FilteredChunk) -> None:
         self.pending.append(fc)
@@ -106,7 +152,8 @@ class TagQueue:
     def flush(self) -> None:
         to_tag = [d for fc in self.pending for d, k in zip(fc.docs, fc.keep) if k]
         with self.phases.time("tagger"):
-            tagged = iter(self.tagger.predict(to_tag) if to_tag else ())
+            tagged = iter(self.seen.predict(self.tagger, to_tag) if to_tag else ())
+        self.phases.reused = self.seen.reused
         if to_tag:
             self.phases.tagged()
         with self.phases.time("write"):

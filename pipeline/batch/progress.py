@@ -45,6 +45,7 @@ class Phases:
     def __init__(self):
         self.seconds: dict[str, float] = {"read": 0.0, "filter": 0.0, "tagger": 0.0, "write": 0.0}
         self.first_tagged: float | None = None
+        self.reused = 0        # documents whose text was tagged earlier in the run (copies)
 
     @contextmanager
     def time(self, phase: str):
@@ -62,7 +63,8 @@ class Phases:
         total = sum(self.seconds.values()) or 1.0
         return {"seconds": {k: round(v, 3) for k, v in self.seconds.items()},
                 "share": {k: round(v / total, 3) for k, v in self.seconds.items()},
-                "first_tagged_after_s": round(self.first_tagged, 3) if self.first_tagged is not None else None}
+                "first_tagged_after_s": round(self.first_tagged, 3) if self.first_tagged is not None else None,
+                "copies_tagged_once": self.reused}
 
 
 def progress_bar(store: ShardStore):
@@ -97,11 +99,16 @@ def summary_text(s: dict[str, Any]) -> str:
                if "records_dir" in s else "")
     return (f"\n{s['input_records']:,} records -> {s['documents']:,} documents ({s['tagged']:,} read by the "
             f"tagger, {s['filtered_out']:,} skipped by the document filter), {s['events']:,} events, "
-            f"{s['rejects']:,} rejects{resumed}\n"
+            f"{s['rejects']:,} rejects{resumed}{_copies(s)}\n"
             f"{s['processed_this_run']:,} records in {s['seconds']:.1f} s "
             f"({s['docs_per_second'] or 0:,.1f} docs/s, engine {s['engine']})\n"
             f"Output: {s['output']} ({len(s['shards'])} shard(s)); rejects: {s['rejects_path']}"
             + records + _date_lines(s))
+
+
+def _copies(s: dict[str, Any]) -> str:
+    n = (s.get("phases") or {}).get("copies_tagged_once") or 0
+    return f"; {n:,} were copies of a text tagged earlier in the run (tagged once)" if n else ""
 
 
 def _date_lines(s: dict[str, Any]) -> str:
