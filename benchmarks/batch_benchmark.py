@@ -20,7 +20,7 @@ and peak RSS (both systems report their own high-water mark).
 Results (JSON, a log and a Markdown table, with the CPU model and whether bfloat16 was
 used) go to ``--out`` (default ``benchmarks/results/<cpu>-<date>/``).
 
-``--precision-check`` measures dev F1 in bf16, int8 and on ONNX Runtime (float32, int8) and writes the model's
+``--precision-check`` measures dev F1 in bf16 and on ONNX Runtime (float32, int8) and writes the model's
 ``precision.json`` (what ``tagger.precision`` is gated on) for a model trained before
 ``expel-train`` did so.
 
@@ -171,7 +171,7 @@ def workload(name: str, lines: list[str], a, tmp: Path, bs: int, baseline_sample
 
 
 def precision_check(model_dir: str, dev: str) -> dict[str, Any]:
-    """Dev F1 in fp32, bf16, int8 and on ONNX Runtime (with its speed here) into MODEL_DIR/precision.json."""
+    """Dev F1 in fp32, bf16 and on ONNX Runtime (float32, int8) into MODEL_DIR/precision.json."""
     from pipeline.config import TaggerConfig
     from pipeline.training.corpus import load_gold
     from pipeline.evaluation.runs import measure_precision_cost

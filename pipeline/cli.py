@@ -137,9 +137,13 @@ class CrossvalReport(_HydraCallback):
         command = "expel-train " + " ".join(overrides)
         print(f"\nWriting the cross-validation report (composed articles, baselines) into {sweep} ...",
               flush=True)
+        saved = all((p.parent / "model" / "model.safetensors").is_file() for p in sweep.rglob("split.json"))
         try:
-            md = write_crossval_report(sweep, articles=self.articles, baselines=self.baselines, command=command)
-        except (ExpelError, OSError, ValueError, KeyError) as e:
+            md = write_crossval_report(sweep, articles=self.articles and saved, baselines=self.baselines,
+                                       command=command)
+        except Exception as e:       # noqa: BLE001 - the folds' work is kept whatever went wrong
+            if not isinstance(e, (ExpelError, OSError)):
+                log.exception("the cross-validation report failed")
             print(f"error: the cross-validation report could not be written: {e}\n  write it with: python "
                   f"benchmarks/crossval_report.py {sweep} --articles --baselines", file=sys.stderr)
             return

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +33,15 @@ def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-
         raise ValueError(f"atomic_write writes a whole file: mode 'w' or 'wb', not {mode!r}")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes the file owner-only; keep the mode of the file it replaces, or the
+        # umask's, as a plain open() would
+        try:
+            perm = stat.S_IMODE(os.stat(path).st_mode)
+        except OSError:
+            umask = os.umask(0)
+            os.umask(umask)
+            perm = 0o666 & ~umask
+        os.chmod(tmp, perm)
         with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding) as f:
             yield f
             f.flush()

@@ -196,3 +196,17 @@ def test_expel_train_experiment_crossval_writes_the_report_itself(tmp_path):
     assert "lexicon rules (baseline)" in md and "· articles" in md and "## Errors by kind across folds" in md
     (estimate,) = json.loads((sweep / "estimate.json").read_text())
     assert estimate["provenance"]["training"].startswith("expel-train experiment=crossval")
+
+
+def test_the_kind_of_a_missed_or_spurious_event_reads_whole_words():
+    from pipeline.report.analysis import event_kind
+    from pipeline.schema import Span
+
+    def kind(text: str) -> str:
+        i = text.index("expel")
+        return event_kind(text, Span("TRIGGER", i, i + 6, text[i:i + 6]))
+
+    assert kind("On 5 May, Bangladesh and several states expel two diplomats.") == "other mentions"
+    assert kind("Russia may expel British diplomats.") == "threats and calls"
+    assert kind("Peru expels 30 journalists.") == "non-officials"
+    assert kind("Moldova expels the envoy and bans him from entering.") == "entry bans"

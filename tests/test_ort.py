@@ -34,11 +34,6 @@ def _docs():
     return [Document(d.id, d.text) for d in gold] + [Document(f"h{i}", t) for i, t in enumerate(HOSTILE)]
 
 
-@pytest.fixture(autouse=True)
-def _own_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("EXPEL_CACHE_DIR", str(tmp_path / "cache"))
-
-
 def test_probabilities_and_predictions_equal_pytorch(tiny_model_dir):
     torch_model, tok, _ = load_for_inference(tiny_model_dir)
     ort_model, ort_tok, _ = load_for_inference(tiny_model_dir, runtime="onnx")

@@ -33,7 +33,7 @@ class FakeBar:
 
 
 def chunk(shard: int, n: int, keep_every: int) -> FilteredChunk:
-    docs = [Document(f"s{shard}-{i}", "Peru expels a diplomat.") for i in range(n)]
+    docs = [Document(f"s{shard}-{i}", f"Peru expels diplomat {shard}-{i}.") for i in range(n)]   # distinct texts
     keep = [i % keep_every == 0 for i in range(n)]
     return FilteredChunk(shard, list(range(n)), docs, [], keep, [0.9 if k else 0.1 for k in keep])
 
@@ -84,6 +84,7 @@ def test_a_failed_write_leaves_only_the_unwritten_chunks_in_the_queue():
     except OSError:
         pass
     assert [w[0] for w in store.written] == [0]
-    q.flush()                                     # retried: shard 0 is neither tagged nor written again
-    assert [w[0] for w in store.written] == [0, 1, 2]
-    assert tagger.calls[1] == [f"s{s}-{i}" for s in (1, 2) for i in range(4)]
+    q.flush()                                     # retried: shard 0 is not written again, and
+    assert [w[0] for w in store.written] == [0, 1, 2]   # the texts of 1 and 2, tagged before the
+    assert len(tagger.calls) == 1                 # failed write, are not tagged again (SeenTexts)
+    assert [ids for _, ids, _ in store.written[1:]] == [[f"s{s}-{i}" for i in range(4)] for s in (1, 2)]

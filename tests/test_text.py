@@ -40,3 +40,24 @@ def test_bounds_cover_the_text_in_order(text):
 def test_the_rough_splitter_is_the_old_regex():
     assert len(rough_sentence_bounds("Mr. Peskov spoke. Moscow responds.")) == 3
     assert len(sentence_bounds("Mr. Peskov spoke. Moscow responds.")) == 2
+
+
+def test_atomic_writes_keep_the_mode_a_plain_write_would_give(tmp_path):
+    """pipeline/files.py replaces a file through a temporary one (mkstemp makes it 0600);
+    the result keeps the replaced file's mode, or the umask's for a new file."""
+    import os
+    import stat
+
+    from pipeline.files import atomic_lines, atomic_text
+
+    new = tmp_path / "new.txt"
+    atomic_text(new, "x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask
+    old = tmp_path / "old.jsonl"
+    old.write_text("a\n")
+    os.chmod(old, 0o640)
+    atomic_lines(old, ["b", "c"])
+    assert old.read_text() == "b\nc\n" and stat.S_IMODE(old.stat().st_mode) == 0o640
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []

@@ -157,7 +157,7 @@ def fold_tagger(run: FoldRun, **changes):
     if not (model_dir / "model.safetensors").is_file():
         raise MissingFileError(f"{run.job_dir} has no saved model; run the sweep with save_model=true "
                                "(experiment=crossval does)")
-    t = run.config.get("tagger", {})
+    t = {"windows": "document", **(run.config.get("tagger") or {})}   # a sweep from before the key: as it ran
     base = TaggerConfig(**{k: v for k, v in t.items() if k in TaggerConfig.__dataclass_fields__})
     return Tagger.from_dir(str(model_dir), resolve_settings(replace(base, **changes), model_dir))
 
@@ -178,9 +178,10 @@ def retagged_run(run: FoldRun, changes: dict[str, Any], name: str | None = None)
     write_events_jsonl(pred, str(out / "heldout_predictions.jsonl"))
     (out / "scores.json").write_text(json.dumps(scores, indent=1), encoding="utf-8")
     (out / "settings.json").write_text(json.dumps(changes, indent=1), encoding="utf-8")
+    config = {**run.config, "tagger": {**(run.config.get("tagger") or {}), **changes}}   # as decoded here
     if name is None:
-        return FoldRun(out, run.recipe, run.fold, run.config, scores, run.epochs, run.seconds, run.job_dir)
-    return FoldRun(out, f"{run.recipe} + {name}", run.fold, run.config, scores, [], None, run.job_dir)
+        return FoldRun(out, run.recipe, run.fold, config, scores, run.epochs, run.seconds, run.job_dir)
+    return FoldRun(out, f"{run.recipe} + {name}", run.fold, config, scores, [], None, run.job_dir)
 
 
 # The composite articles of evaluation are laid out with another seed than any training run's.
@@ -383,6 +384,9 @@ def estimate_of(name: str, runs: Sequence[FoldRun], summary: dict[str, Any], int
     cfg = dict(runs[0].config)
     if retag is not None:
         cfg["tagger"] = {**(cfg.get("tagger") or {}), **retag}
+    recipe = name.split(": ", 1)[1] if ": " in name else name      # several sweeps: "folder: recipe"
+    provenance = {**provenance, "training": "expel-train experiment=crossval"
+                  + ("" if recipe == "(default recipe)" else " " + recipe.split(" + ")[0])}
     s = summary[name]
     art = summary.get(name + ARTICLES)
     return {
@@ -411,7 +415,8 @@ def find_estimate(cfg: dict[str, Any], where: str | Path) -> dict[str, Any]:
     """
     want = json.loads(json.dumps(recipe_of(cfg)))
     root = Path(where)
-    files = sorted(root.rglob(ESTIMATE_FILE)) if root.is_dir() else []
+    # newest first, so that of two estimates of the same recipe the later one is quoted
+    files = sorted(root.rglob(ESTIMATE_FILE), key=lambda f: -f.stat().st_mtime) if root.is_dir() else []
     best: tuple[int, dict[str, Any], list[str], Path] | None = None
     for f in files:
         try:

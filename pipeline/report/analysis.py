@@ -111,15 +111,15 @@ EVENT_KINDS: tuple[tuple[str, str], ...] = (
      r"federation|commonwealth|group|assembly|committee|club|parliament|alliance|body|tournament|games)\b"
      r"|\b(?:suspend\w*|membership)\b"),
     ("threats and calls",
-     r"\b(?:threat\w*|warn\w*|urg\w*|calls?\s+(?:for|on)|called\s+(?:for|on)|demand\w*|motion|consider\w*|"
-     r"could|would|may|might|plans?\s+to|planning|propos\w*|vow\w*|den(?:y|ies|ied)|rul\w+\s+out|options?|"
-     r"possible|if\b)"),
+     r"\b(?:threat\w*|warn\w*|urg(?:e|es|ed|ing)|calls?\s+(?:for|on)|called\s+(?:for|on)|demand\w*|motion|"
+     r"consider\w*|could|would|(?-i:may)|might|plans?\s+to|planning|propos\w*|vow\w*|den(?:y|ies|ied)|"
+     r"rul\w+\s+out|options?|possible|if)\b"),
     ("entry bans",
-     r"\b(?:ban\w*|barred|entry|enter(?:ing)?|visa|denied\s+entry|refused\s+entry|head\s+of\s+state|"
-     r"secretary[- ]general|president)\b"),
+     r"\b(?:ban(?:s|ned|ning)?|barred|entry|enter(?:ing)?|visas?|denied\s+entry|refused\s+entry)\b"
+     r"|\b(?:head\s+of\s+state|secretary[- ]general|president)\b.{0,60}\b(?:ban\w*|barr\w*|entry|enter\w*|visit)"),
     ("recalls and summons",
      r"\b(?:recall\w*|summon\w*|withdr[ae]w\w*|clos\w*\s+(?:\w+\s+){0,2}(?:embassy|embassies|consulates?|mission)|"
-     r"downgrad\w*|sever\w*|cut\w*\s+(?:diplomatic\s+)?ties)\b"),
+     r"downgrad\w*|sever(?:s|ed|ing|ance)?|cut\w*\s+(?:diplomatic\s+)?ties)\b"),
     ("non-officials",
      r"\b(?:journalists?|reporters?|correspondents?|aid\s+workers?|NGOs?|missionar\w+|migrants?|refugees?|"
      r"citizens|nationals|students?|athletes?|coach\w*|team|players?|party\s+members?|members\s+of\s+the\s+party|"

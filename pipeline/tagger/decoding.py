@@ -199,8 +199,8 @@ def tidy_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 # Words an argument never ends with (no gold argument does): "40 German diplomatic staff in"
 # is "40 German diplomatic staff" (the model read on into the next phrase).
-_DANGLING = re.compile(r"[\s,]+(?:in|by|of|from|to|the|and|a|an|at|on|for|with|its|their|his|her|or|as)$",
-                       re.IGNORECASE)
+# Lower case only: "Plan A" and "Nguyen Van An" keep their last word.
+_DANGLING = re.compile(r"[\s,]+(?:in|by|of|from|to|the|and|a|an|at|on|for|with|its|their|his|her|or|as)$")
 
 
 def _without_dangling(text: str, start: int, end: int) -> tuple[int, int]:

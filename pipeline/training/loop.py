@@ -117,8 +117,9 @@ def _collate(windows: Sequence[Window], idx: list[int], pad_id: int):
 
 
 def fingerprint(resolved_config: dict[str, Any]) -> str:
-    """What must match for a checkpoint to be resumed: the whole config but the paths out."""
-    conf = {k: v for k, v in resolved_config.items() if k != "output_dir"}
+    """What must match for a checkpoint to be resumed: the whole config but the paths out
+    (and where cross-validation estimates are looked up, which changes no weight)."""
+    conf = {k: v for k, v in resolved_config.items() if k not in ("output_dir", "crossval_estimates")}
     return hashlib.sha256(json.dumps(conf, sort_keys=True).encode()).hexdigest()[:16]
 
 
