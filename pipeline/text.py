@@ -146,3 +146,10 @@ def sentence_start(text: str, pos: int) -> int:
 
     starts = sentence_starts(text)
     return starts[max(bisect.bisect_right(starts, pos) - 1, 0)]
+
+
+# Words without which a text cannot report an expulsion, matched against lower-cased text:
+# the document filter's keyword gate ("keywords-1", pipeline/batch/docfilter.py) and the
+# tagger's choice of paragraphs to read (tagger.paragraphs=keywords).
+EXPULSION_WORDS = (r"expel|expul|persona non.grata|diplomat|embass|envoy|ambassador|consul|attach[eé]|"
+                   r"charg[eé]s? d|leave the country|\bto leave\b|kick\w* out|\boust|deport")

@@ -215,7 +215,7 @@ def test_the_tagger_reads_each_paragraph_apart_unless_told_otherwise(tiny_model_
 
     seen = []
     for windows in ("paragraph", "document"):
-        tagger = Tagger.from_dir(str(tiny_model_dir), TaggerSettings(windows=windows))
+        tagger = Tagger.from_dir(str(tiny_model_dir), TaggerSettings(windows=windows, paragraphs="all"))
         import pipeline.tagger.core as core
 
         real = core.run_model
@@ -225,3 +225,23 @@ def test_the_tagger_reads_each_paragraph_apart_unless_told_otherwise(tiny_model_
         finally:
             core.run_model = real
     assert seen == [("paragraph", 3), ("document", 1)]
+
+
+def test_paragraphs_without_an_expulsion_word_get_no_window(tokenizer):
+    """tagger.paragraphs=keywords: only paragraphs holding a word of the document filter's
+    gate are read; a document with none keeps its first paragraph (one window at least)."""
+    from pipeline.tagger.encoding import has_keyword
+
+    doc = parse_markup("d", ARTICLE)
+    kept, _ = encode_documents([doc], tokenizer, max_length=512, stride=32, with_labels=True,
+                               paragraphs=True, keywords_only=True)
+    paras = [p for p in doc.text.split("\n") if p.strip()]
+    read = {doc.text[w.offsets[1][0]:w.offsets[-2][1]] for w in kept}
+    assert all(has_keyword(r) for r in read) and len(kept) == sum(has_keyword(p) for p in paras)
+    assert not any("mining company" in r for r in read)               # the Lima paragraph is skipped
+    spans = decode_spans(doc.text, kept, one_hot(kept))
+    assert span_keys(spans) == span_keys(doc.spans())                 # every gold span still decoded
+    plain = parse_markup("p", "Floods in Chile.\n\nMarkets fell.")
+    (only,) = encode_document(plain, tokenizer, max_length=64, stride=8, paragraphs=True, keywords_only=True)
+    assert "Floods" in plain.text[only.offsets[1][0]:only.offsets[-2][1]]
+    assert has_keyword("Russia EXPELS two envoys") and not has_keyword("Markets fell.")

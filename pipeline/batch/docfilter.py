@@ -48,6 +48,7 @@ import numpy as np
 
 from pipeline.errors import FilterError
 from pipeline.files import atomic_text
+from pipeline.text import EXPULSION_WORDS
 from pipeline.schema import RESERVED_FROM, Document
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,7 @@ FORMAT_VERSION = 2            # 2: keyword gate, scores without scikit-learn; 1 
 # The keyword gates, matched against the lower-cased text.  A filter file names its gate;
 # the pattern itself is code, never read from the (untrusted) model directory.
 GATES = {
-    "keywords-1": (r"expel|expul|persona non.grata|diplomat|embass|envoy|ambassador|consul|attach[eé]|"
-                   r"charg[eé]s? d|leave the country|\bto leave\b|kick\w* out|\boust|deport"),
+    "keywords-1": EXPULSION_WORDS,
 }
 GATE = "keywords-1"
 

@@ -24,7 +24,7 @@ ENGINES = ("local", "ray")
 RUN_KEYS = ("input", "input_format", "id_field", "text_field", "date_field", "chunk_size", "max_chars",
             "output_format", "model_dir", "filter", "filter_threshold")
 # ... and of the resolved tagger settings (precision as resolved: fp32, bf16 or int8).
-TAGGER_RUN_KEYS = ("max_length", "stride", "windows", "linking", "decoding", "reason", "consistency", "min_trigger_score", "verifier",
+TAGGER_RUN_KEYS = ("max_length", "stride", "windows", "paragraphs", "linking", "decoding", "reason", "consistency", "min_trigger_score", "verifier",
                    "precision")
 
 

@@ -131,7 +131,7 @@ def pooled(runs: Sequence[FoldRun]) -> tuple[list[Document], list[Document]]:
 
 # Tagger settings that act after training (decoding, rules, thresholds): a saved fold model
 # can be tagged again with today's values of these, without retraining.
-DECODING_KEYS = ("windows", "linking", "decoding", "reason", "consistency", "min_trigger_score", "verifier")
+DECODING_KEYS = ("windows", "paragraphs", "linking", "decoding", "reason", "consistency", "min_trigger_score", "verifier")
 
 
 def current_decoding() -> dict[str, Any]:
@@ -157,7 +157,7 @@ def fold_tagger(run: FoldRun, **changes):
     if not (model_dir / "model.safetensors").is_file():
         raise MissingFileError(f"{run.job_dir} has no saved model; run the sweep with save_model=true "
                                "(experiment=crossval does)")
-    t = {"windows": "document", **(run.config.get("tagger") or {})}   # a sweep from before the key: as it ran
+    t = {"windows": "document", "paragraphs": "all", **(run.config.get("tagger") or {})}   # keys newer than the sweep: as it ran
     base = TaggerConfig(**{k: v for k, v in t.items() if k in TaggerConfig.__dataclass_fields__})
     return Tagger.from_dir(str(model_dir), resolve_settings(replace(base, **changes), model_dir))
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from pipeline.schema import LABELS, Document
+from pipeline.text import EXPULSION_WORDS
 
 log = logging.getLogger(__name__)
 
@@ -142,9 +143,19 @@ def paragraph_runs(offsets: list[tuple[int, int]], text: str) -> list[tuple[int,
     return runs
 
 
+_KEYWORDS = re.compile(EXPULSION_WORDS)
+
+
+def has_keyword(text: str) -> bool:
+    """Whether ``text`` holds a word without which no expulsion is reported
+    (:data:`pipeline.text.EXPULSION_WORDS`, the document filter's gate)."""
+    return _KEYWORDS.search(text.lower()) is not None
+
+
 def encode_document(doc: Document, tokenizer, *, max_length: int, stride: int,
                     doc_index: int = 0, with_labels: bool = False,
-                    stats: EncodeStats | None = None, paragraphs: bool = False) -> list[Window]:
+                    stats: EncodeStats | None = None, paragraphs: bool = False,
+                    keywords_only: bool = False) -> list[Window]:
     """Tokenise a document and cut it into overlapping windows.
 
     Args:
@@ -158,6 +169,9 @@ def encode_document(doc: Document, tokenizer, *, max_length: int, stride: int,
         paragraphs: no window crosses a paragraph break (a blank line): each paragraph
             is windowed on its own, so an unrelated paragraph never colours what the
             model reads in another (``tagger.windows=paragraph``; docs/training.md).
+        keywords_only: with ``paragraphs``, a paragraph without an expulsion word
+            (:func:`has_keyword`) gets no window: the tagger does not read it
+            (``tagger.paragraphs=keywords``); it can hold no trigger.
 
     Returns:
         At least one window (an empty text gives one window of special tokens only).
@@ -177,6 +191,9 @@ def encode_document(doc: Document, tokenizer, *, max_length: int, stride: int,
 
     step = body - stride
     runs = paragraph_runs(offsets, doc.text) if paragraphs else [(0, len(ids))]
+    if paragraphs and keywords_only and len(runs) > 1:
+        runs = [(lo, hi) for lo, hi in runs
+                if lo < hi and has_keyword(doc.text[offsets[lo][0]:offsets[hi - 1][1]])] or runs[:1]
     windows = []
     for lo, hi in runs:
         starts = list(range(lo, max(hi - stride, lo + 1), step)) or [lo]
@@ -204,15 +221,15 @@ def _windows(starts, hi, body, stride, doc_index, tokenizer, ids, offsets, word_
     return windows
 
 
-def encode_documents(docs, tokenizer, *, max_length: int, stride: int,
-                     with_labels: bool = False, paragraphs: bool = False) -> tuple[list[Window], EncodeStats]:
+def encode_documents(docs, tokenizer, *, max_length: int, stride: int, with_labels: bool = False,
+                     paragraphs: bool = False, keywords_only: bool = False) -> tuple[list[Window], EncodeStats]:
     """Encode many documents; spans that cut through words are logged, never dropped silently."""
     stats = EncodeStats()
     windows: list[Window] = []
     for i, doc in enumerate(docs):
         windows.extend(encode_document(doc, tokenizer, max_length=max_length, stride=stride,
                                        doc_index=i, with_labels=with_labels, stats=stats,
-                                       paragraphs=paragraphs))
+                                       paragraphs=paragraphs, keywords_only=keywords_only))
     if stats.misaligned:
         log.warning("%d span(s) do not start or end on a token boundary and are labelled on the "
                     "words they touch, e.g. %s", len(stats.misaligned), stats.misaligned[:3])

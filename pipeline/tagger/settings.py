@@ -30,6 +30,7 @@ class TaggerSettings:
     max_length: int = 256
     stride: int = 64
     windows: str = "paragraph"  # paragraph: no window crosses a blank line; document
+    paragraphs: str = "keywords"  # paragraphs without an expulsion word are not read; or all
     batch_size: int = 32
     linking: str = "sentence"
     decoding: str = "viterbi"
@@ -46,7 +47,7 @@ class TaggerSettings:
         from pipeline.config import CHOICES
 
         allowed = {**CHOICES, "precision": RESOLVED, "runtime": RUNTIMES}
-        for key in ("windows", "linking", "decoding", "reason", "precision", "runtime"):
+        for key in ("windows", "paragraphs", "linking", "decoding", "reason", "precision", "runtime"):
             value = getattr(self, key)
             if value not in allowed[key]:
                 raise ConfigError(f"{key}={value!r} is not known; use "
@@ -104,6 +105,7 @@ def resolve_settings(cfg, model_dir: str | Path | None) -> TaggerSettings:
     log.debug("%s; %s", why, how)
     return TaggerSettings(max_length=cfg.max_length, stride=cfg.stride, batch_size=cfg.batch_size,
                           windows=getattr(cfg, "windows", "paragraph"),
+                          paragraphs=getattr(cfg, "paragraphs", "keywords"),
                           linking=cfg.linking, decoding=cfg.decoding, reason=cfg.reason,
                           consistency=cfg.consistency, verifier=float(getattr(cfg, "verifier", 0.0)),
                           min_trigger_score=float(getattr(cfg, "min_trigger_score", 0.0)),
