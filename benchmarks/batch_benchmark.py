@@ -9,7 +9,14 @@ writing included; wall time from process start to exit):
 2. ``filtered``: ``--filtered`` items (2,000) of the dump that all pass our document
    filter, so only the tagger counts;
 3. ``full`` (``--full``): the whole dump, ours only (the baseline would take hours; its
-   figure is extrapolated from workload 1 and said so).
+   figure is extrapolated from workload 1 and said so);
+4. ``articles`` (``--articles N``): N article-shaped documents, each 5-8 dump items of
+   neighbouring dates laid out by the composite-article formatter of the evaluation
+   (``pipeline/training/articles.py``: headline, dateline, paragraphs, curly quotes,
+   wrapped lines), a few percent of them about expulsions, as a news dump is; and
+   ``articles-all-pass``: N such articles whose lede passes our document filter, so that
+   every document reaches the tagger.  The baseline runs on a random ``--baseline-sample``
+   of each and is extrapolated (said so).
 
 The baseline on workload 1 runs on a random ``--baseline-sample`` of its documents (its
 whole-process time for all of them is its start-up plus the per-document loop time times
@@ -98,6 +105,32 @@ def filter_passing(dump: str, model_dir: str, n: int, seed: int) -> list[str]:
               flush=True)
         passing = (passing * (n // max(1, len(passing)) + 1))
     return passing[:n]
+
+
+def article_lines(items: list[str], n: int, seed: int, leads: list[str] | None = None) -> list[str]:
+    """``n`` article-shaped documents (JSON lines) of 5-8 items each, laid out by
+    :func:`pipeline.training.articles.compose_article` (no labels: the items are unlabelled);
+    with ``leads``, each article's lede is one of them (the all-pass set)."""
+    from pipeline.schema import Document
+    from pipeline.training.articles import compose_article
+
+    rng = random.Random(seed)
+    docs = []
+    for i, line in enumerate(items):
+        x = json.loads(line)
+        if x.get("text"):
+            docs.append(Document(str(x.get("id", i)), x["text"], [], {"date": x.get("date")}))
+    lead_docs = [Document(str(x.get("id")), x["text"], [], {"date": x.get("date")})
+                 for x in map(json.loads, leads or []) if x.get("text")]
+    out = []
+    for k in range(n):
+        others = rng.sample(docs, rng.randint(4, 7))
+        main = lead_docs[k % len(lead_docs)] if lead_docs else others.pop(0)
+        art = compose_article(main, others, rng)
+        if art is not None:
+            out.append(json.dumps({"id": f"article-{k}", "text": art.text, "date": main.meta.get("date")},
+                                  ensure_ascii=False))
+    return out
 
 
 def run_ours(model_dir: str, dump: Path, tmp: Path, precision: str, name: str,
@@ -205,6 +238,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--compare-runtimes", action="store_true",
                     help="also ours with tagger.runtime=torch on each workload (the same documents)")
     ap.add_argument("--full", action="store_true", help="also ours over the whole dump")
+    ap.add_argument("--articles", type=int, default=0,
+                    help="also N article-shaped documents (a realistic mix, and all-pass)")
+    ap.add_argument("--only-articles", action="store_true", help="run the article workloads alone")
     ap.add_argument("--precision-check", action="store_true")
     ap.add_argument("--dev", default=str(ROOT / "data/gold/dev.jsonl"))
     ap.add_argument("--seed", type=int, default=13)
@@ -238,8 +274,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         tune = write_lines(tmp / "tune.jsonl", filtered[:200])
         bs, rates = tune_loop(a.model_dir, tune, tmp, [int(x) for x in a.batch_sizes.split(",")])
         results["baseline_batch_size"], results["baseline_tuning"] = bs, rates
-        results["sample"] = workload("sample", sample, a, tmp, bs, a.baseline_sample)
-        results["filtered"] = workload("filtered", filtered, a, tmp, bs, 0)
+        if not a.only_articles:
+            results["sample"] = workload("sample", sample, a, tmp, bs, a.baseline_sample)
+            results["filtered"] = workload("filtered", filtered, a, tmp, bs, 0)
+        if a.articles:
+            mixed = article_lines(sample, a.articles, a.seed)
+            passing = article_lines(sample, a.articles, a.seed, leads=filtered)
+            sub = min(a.baseline_sample, max(50, a.articles // 4))
+            results["articles"] = workload("articles", mixed, a, tmp, bs, sub)
+            results["articles-all-pass"] = workload("articles-all-pass", passing, a, tmp, bs, sub)
         if a.full:
             lines = [x for x in open(a.dump, encoding="utf-8") if x.strip()]
             full = run_ours(a.model_dir, write_lines(tmp / "full.jsonl", lines), tmp, a.precision, "full", a.runtime)
@@ -263,11 +306,11 @@ def markdown(r: dict[str, Any]) -> str:
     lines = [f"# Batch benchmark ({r['date']})", "",
              f"{r['cpu']}, {r['cores']} cores, native bfloat16: {r['native_bf16']}; ours in "
              f"`tagger.precision={r['precision']} tagger.runtime={r.get('runtime', 'torch')}` (ran: "
-             f"{(r.get('sample') or {}).get('ours', {}).get('tagger')}); baseline `transformers.pipeline` loop at batch size "
+             f"{(r.get('sample') or r.get('articles') or {}).get('ours', {}).get('tagger')}); baseline `transformers.pipeline` loop at batch size "
              f"{r['baseline_batch_size']} (best of {list(r['baseline_tuning'])}). Whole processes, wall time.", "",
              "| workload | documents | ours docs/s | baseline docs/s | ratio | ours first tagged (s) | "
              "ours peak RSS (MiB) | baseline peak RSS (MiB) |", "|---|---|---|---|---|---|---|---|"]
-    for name in ("sample", "filtered"):
+    for name in ("sample", "filtered", "articles", "articles-all-pass"):
         w = r.get(name)
         if w:
             lines.append(f"| {name} | {w['documents']:,} | {w['ours']['docs_per_s']:,.1f} | "
@@ -285,7 +328,7 @@ def markdown(r: dict[str, Any]) -> str:
                      f"(extrapolated: {f['baseline_extrapolated_s'] / 60:.0f} min) | {f['ratio']}x | "
                      f"{(f['ours']['phases'] or {}).get('first_tagged_after_s')} | {f['ours']['peak_rss_mb']} | - |")
     lines += ["", "Share of our time per phase:", ""]
-    for name in ("sample", "filtered", "full"):
+    for name in ("sample", "filtered", "articles", "articles-all-pass", "full"):
         w = r.get(name)
         if w and w["ours"].get("phases"):
             lines.append(f"- {name}: " + ", ".join(f"{k} {v:.0%}" for k, v in w["ours"]["phases"]["share"].items())
