@@ -8,6 +8,7 @@ the command-line entry points add the closest valid key to the message.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, is_dataclass
+from enum import Enum
 from typing import Any, Optional
 
 from pipeline.errors import ConfigError, closest
@@ -74,6 +75,59 @@ class TrainerConfig:
     threads: int = 0           # torch CPU threads; 0 = torch's default
 
 
+class Word(str, Enum):
+    """A setting that takes one of a few words: OmegaConf refuses any other word when the
+    config is composed, and the command line's check names the closest one first.  Reads,
+    compares, prints and serialises as its word (``Decoding.viterbi == "viterbi"``)."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+class Windows(Word):
+    paragraph = "paragraph"
+    document = "document"
+
+
+class Paragraphs(Word):
+    all = "all"
+    keywords = "keywords"
+
+
+class Linking(Word):
+    sentence = "sentence"
+    nearest = "nearest"
+
+
+class Decoding(Word):
+    viterbi = "viterbi"
+    argmax = "argmax"
+
+
+class Reason(Word):
+    rules = "rules"
+    model = "model"
+
+
+class Precision(Word):
+    auto = "auto"
+    fp32 = "fp32"
+    bf16 = "bf16"
+    int8 = "int8"
+
+
+class Runtime(Word):
+    auto = "auto"
+    torch = "torch"
+    onnx = "onnx"
+
+
 @dataclass
 class TaggerConfig:
     """How a trained model is run (``configs/tagger/``): evaluate, predict, training's dev scoring.
@@ -86,19 +140,19 @@ class TaggerConfig:
     # paragraph: each paragraph (text between blank lines) is windowed on its own, so an
     # unrelated paragraph never colours what the model reads in another; composite-article
     # CV Arg-C 0.710 -> 0.761 with the same fold models (docs/training.md); or document.
-    windows: str = "paragraph"
+    windows: Windows = Windows.paragraph
     # keywords: with windows=paragraph, a paragraph without an expulsion word (the document
     # filter's gate words) is not read by the tagger; all: every paragraph is read. The same
     # predictions on all gold and on the composed articles of cross-validation (same fold
     # models), 40% fewer tokens read on the articles (docs/training.md).
-    paragraphs: str = "keywords"
+    paragraphs: Paragraphs = Paragraphs.keywords
     # Windows per forward pass (similar lengths batched together); 16 was fastest on a 2-core
     # CPU for both engines (2,000 filter-passing documents: 15.0 s at 16, 17.2 s at 64 on ONNX
     # Runtime; 17.5 vs 19.9 s on PyTorch); raise it on a GPU.
     batch_size: int = 16
-    linking: str = "sentence"  # sentence-aware linking of arguments to triggers, or "nearest"
-    decoding: str = "viterbi"  # viterbi (valid BIO, most probable) or argmax (word by word)
-    reason: str = "rules"      # REASON clauses from the rule anchored on model triggers, or "model"
+    linking: Linking = Linking.sentence  # sentence-aware linking of arguments to triggers, or nearest
+    decoding: Decoding = Decoding.viterbi  # viterbi (valid BIO, most probable) or argmax (word by word)
+    reason: Reason = Reason.rules  # REASON clauses from the rule anchored on model triggers, or model
     # Mend events (pipeline/events/consistency.py): two uncoordinated EXPELLERs, a same-country pair,
     # deadlines by position, one act tagged twice; cross-validated (docs/training.md).
     consistency: bool = True
@@ -113,12 +167,12 @@ class TaggerConfig:
     # no dev F1 dropping by more than 1 point (measured by expel-train on dev, or in-sample
     # when the model trained on dev, as the shipped one did), else fp32; fp32, bf16 and int8
     # on request (bf16 and int8 only with a passing measurement: pipeline/tagger/precision.py).
-    precision: str = "auto"
+    precision: Precision = Precision.auto
     device: str = "auto"       # auto (cuda when visible, else cpu), cpu, cuda, cuda:N
     # auto: a rule (pipeline/tagger/runtime.py): on the CPU, float32 and int8 (int8 under its
     # gate) on ONNX Runtime when the model is one it runs; bf16, GPUs and other models on
     # PyTorch; torch or onnx on request.
-    runtime: str = "auto"
+    runtime: Runtime = Runtime.auto
 
 
 @dataclass
@@ -290,6 +344,13 @@ REMOVED = {"data.filter_background": "the document filter needs no background ne
                                      "gate turns ordinary news away before its model (pipeline/batch/docfilter.py)"}
 
 
+def _word_problem(stage: str, key: str, value: str) -> str:
+    """The one message for a word outside its setting's words (``tagger.decoding=viterby``)."""
+    allowed = CHOICES[key.split(".", 1)[1]]
+    return (f"{key}={value!r} is not valid for expel-{stage}; use one of "
+            + ", ".join(f"{key}={a}" for a in allowed) + "." + closest(value, list(allowed)))
+
+
 def _unknown_key(stage: str, key: str, valid: list[str]) -> str:
     """The message for a key the stage's schema does not have."""
     if key in REMOVED:
@@ -327,15 +388,11 @@ def to_typed(cfg, stage: str):
         key = str(getattr(e, "full_key", None) or getattr(e, "key", "") or "")
         raise ConfigError(_unknown_key(stage, key, valid) if key else f"invalid expel-{stage} config: {e}") from None
     except OmegaConfBaseException as e:
-        key = getattr(e, "full_key", None) or ""
-        hint = closest(str(key), valid) if key else ""
+        key = str(getattr(e, "full_key", None) or "")
+        if key.startswith("tagger.") and key.split(".", 1)[1] in WORDS:   # a word outside its type
+            raise ConfigError(_word_problem(stage, key, str(getattr(e, "value", "") or ""))) from None
+        hint = closest(key, valid) if key else ""
         raise ConfigError(f"invalid expel-{stage} config: {e}.{hint}") from None
-    for key, allowed in CHOICES.items():
-        value = getattr(typed.tagger, key)
-        if value not in allowed:
-            raise ConfigError(f"tagger.{key}={value!r} is not valid for expel-{stage}; use one of "
-                              + ", ".join(f"tagger.{key}={a}" for a in allowed) + "."
-                              + closest(str(value), list(allowed)))
     if stage == "train" and typed.tagger.precision != "fp32":
         raise ConfigError(f"tagger.precision={typed.tagger.precision!r}: expel-train scores dev in "
                           "fp32 (the reference) and measures bf16 and int8 itself; precision is "
@@ -347,16 +404,11 @@ def to_typed(cfg, stage: str):
     return typed
 
 
-# Tagger settings that take one of a few words (checked at start-up, like unknown keys).
-CHOICES: dict[str, tuple[str, ...]] = {
-    "windows": ("paragraph", "document"),
-    "paragraphs": ("all", "keywords"),
-    "linking": ("sentence", "nearest"),
-    "decoding": ("viterbi", "argmax"),
-    "reason": ("rules", "model"),
-    "precision": ("auto", "fp32", "bf16", "int8"),
-    "runtime": ("auto", "torch", "onnx"),
-}
+# Tagger settings that take one of a few words: their word types, and the words.
+WORDS: dict[str, type[Word]] = {"windows": Windows, "paragraphs": Paragraphs, "linking": Linking,
+                                "decoding": Decoding, "reason": Reason, "precision": Precision,
+                                "runtime": Runtime}
+CHOICES: dict[str, tuple[str, ...]] = {k: tuple(m.value for m in t) for k, t in WORDS.items()}
 
 
 def _flat_keys(node: Any, prefix: str = "") -> list[str]:
@@ -388,6 +440,8 @@ def check_overrides(stage: str, overrides: list[str]) -> str | None:
             continue
         if key not in keys:
             return _unknown_key(stage, key, keys) + f" Valid keys: {', '.join(keys)}"
+        if isinstance(types[key][1], Word) and value not in CHOICES[key.split(".")[-1]]:
+            return _word_problem(stage, key, value)
         problem = _type_problem(key, value, *types[key])
         if problem:
             return problem

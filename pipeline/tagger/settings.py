@@ -98,15 +98,15 @@ def resolve_settings(cfg, model_dir: str | Path | None) -> TaggerSettings:
         PrecisionError: bf16 or int8 asked for a model without a passing measurement.
         ConfigError: a setting outside its allowed words or range.
     """
-    device = resolve_device(cfg.device)
+    device = resolve_device(str(cfg.device))
     precision, why = ("fp32", "precision=fp32") if cfg.precision == "fp32" else \
         resolve(cfg.precision, model_dir or ".", device, getattr(cfg, "runtime", "torch"))
     runtime, how = resolve_runtime(getattr(cfg, "runtime", "torch"), model_dir, device, precision)
     log.debug("%s; %s", why, how)
     return TaggerSettings(max_length=cfg.max_length, stride=cfg.stride, batch_size=cfg.batch_size,
-                          windows=getattr(cfg, "windows", "paragraph"),
-                          paragraphs=getattr(cfg, "paragraphs", "keywords"),
-                          linking=cfg.linking, decoding=cfg.decoding, reason=cfg.reason,
+                          windows=str(getattr(cfg, "windows", "paragraph")),    # words as plain str
+                          paragraphs=str(getattr(cfg, "paragraphs", "keywords")),
+                          linking=str(cfg.linking), decoding=str(cfg.decoding), reason=str(cfg.reason),
                           consistency=cfg.consistency, verifier=float(getattr(cfg, "verifier", 0.0)),
                           min_trigger_score=float(getattr(cfg, "min_trigger_score", 0.0)),
-                          precision=precision, device=device, runtime=runtime)
+                          precision=str(precision), device=device, runtime=str(runtime))
