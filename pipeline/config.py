@@ -90,42 +90,19 @@ class Word(str, Enum):
         return repr(self.value)
 
 
-class Windows(Word):
-    paragraph = "paragraph"
-    document = "document"
+def _words(name: str, *words: str) -> type[Word]:
+    """A :class:`Word` type whose members are ``words`` (name = value), importable (and
+    picklable, for Ray workers) as ``pipeline.config.<name>``."""
+    return Word(name, [(w, w) for w in words], module=__name__, qualname=name)  # type: ignore[return-value]
 
 
-class Paragraphs(Word):
-    all = "all"
-    keywords = "keywords"
-
-
-class Linking(Word):
-    sentence = "sentence"
-    nearest = "nearest"
-
-
-class Decoding(Word):
-    viterbi = "viterbi"
-    argmax = "argmax"
-
-
-class Reason(Word):
-    rules = "rules"
-    model = "model"
-
-
-class Precision(Word):
-    auto = "auto"
-    fp32 = "fp32"
-    bf16 = "bf16"
-    int8 = "int8"
-
-
-class Runtime(Word):
-    auto = "auto"
-    torch = "torch"
-    onnx = "onnx"
+Windows = _words("Windows", "paragraph", "document")
+Paragraphs = _words("Paragraphs", "all", "keywords")
+Linking = _words("Linking", "sentence", "nearest")
+Decoding = _words("Decoding", "viterbi", "argmax")
+Reason = _words("Reason", "rules", "model")
+Precision = _words("Precision", "auto", "fp32", "bf16", "int8")
+Runtime = _words("Runtime", "auto", "torch", "onnx")
 
 
 @dataclass

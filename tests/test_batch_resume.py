@@ -27,8 +27,7 @@ class Killed(RuntimeError):
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory) -> Path:
-    from pipeline.training.modeling import save_model
-    from pipeline.training.modeling import build_tiny_bert
+    from pipeline.training.modeling import build_tiny_bert, save_model
 
     model, tok = build_tiny_bert(seed=0)
     return save_model(model, tok, tmp_path_factory.mktemp("tiny") / "model", {})

@@ -34,8 +34,7 @@ def _shards(out: Path) -> list[str]:
 
 
 def test_ray_matches_local_and_resumes(ray_local, tmp_path):
-    from pipeline.training.modeling import save_model
-    from pipeline.training.modeling import build_tiny_bert
+    from pipeline.training.modeling import build_tiny_bert, save_model
 
     model, tok = build_tiny_bert(seed=0)
     model_dir = save_model(model, tok, tmp_path / "model", {})

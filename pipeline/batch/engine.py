@@ -91,7 +91,7 @@ class SeenTexts:
             if k not in self.events and k not in todo:
                 todo[k] = d
         for k, out in zip(todo, tagger.predict(list(todo.values())) if todo else ()):
-            self.events[k] = copy.deepcopy(out.events)
+            self.events[k] = out.events          # kept here; every output gets its own copy
         result = []
         for k, d in zip(keys, docs):
             first = todo.get(k) is d

@@ -95,7 +95,7 @@ def train(cfg: TrainConfig, run_dir: str | Path,
     if not in_sample:
         write_events_jsonl(pred, str(run_dir / "heldout_predictions.jsonl"))
 
-    model_dir, doc_filter = None, None
+    model_dir, doc_filter, estimate = None, None, None
     if cfg.save_model:
         out_dir = Path(cfg.output_dir) if cfg.output_dir else run_dir / "model"
         info = {"config": resolved, "dev_scores": scores, "in_sample": in_sample, "scored_on": scored_on,
@@ -106,14 +106,14 @@ def train(cfg: TrainConfig, run_dir: str | Path,
         if cfg.doc_filter:
             info["doc_filter"] = doc_filter = _train_doc_filter(cfg, split.train, split.heldout, out_dir)
         _save(tagger, scores, scored, in_sample, info, out_dir, cfg)
-        model_dir = str(out_dir)
+        model_dir, estimate = str(out_dir), info["estimate"]
     shutil.rmtree(ckpt_dir, ignore_errors=True)  # the run is finished; checkpoints are ~250 MB
     return {"model_dir": model_dir, "scores": scores, "in_sample": in_sample, "scored_on": scored_on,
             "split": split.describe(), "train_docs": len(split.train), "scored_docs": len(scored),
             "epochs": fitted.history, "best_epoch": fitted.best_epoch,
             "misaligned_spans": len(fitted.encode_stats.misaligned), "resumed_from": fitted.resumed_from,
             "doc_filter": doc_filter, "seconds": round(fitted.seconds, 1),
-            "estimate": info.get("estimate") if cfg.save_model else None}
+            "estimate": estimate}
 
 
 def _augmenter(cfg: TrainConfig, pool):
