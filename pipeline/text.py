@@ -153,3 +153,23 @@ def sentence_start(text: str, pos: int) -> int:
 # tagger's choice of paragraphs to read (tagger.paragraphs=keywords).
 EXPULSION_WORDS = (r"expel|expul|persona non.grata|diplomat|embass|envoy|ambassador|consul|attach[eé]|"
                    r"charg[eé]s? d|leave the country|\bto leave\b|kick\w* out|\boust|deport")
+
+
+class WordGate:
+    """A pattern of words, searched in two steps: first with its ``\\b`` assertions left
+    out (a looser pattern that the regex engine scans several times faster, as every
+    branch then starts with a letter), then, only where that matches, the pattern itself.
+    The answer is the pattern's own.
+
+    Example:
+        >>> WordGate(r"\\boust|expel").search("the house was sold")
+        False
+    """
+
+    def __init__(self, pattern: str):
+        self.exact = re.compile(pattern)
+        self.loose = re.compile(pattern.replace(r"\b", ""))
+
+    def search(self, lowered: str) -> bool:
+        """Whether the pattern occurs in ``lowered`` (text already lower-cased)."""
+        return self.loose.search(lowered) is not None and self.exact.search(lowered) is not None

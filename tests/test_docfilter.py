@@ -166,3 +166,15 @@ def test_gold_dev_recall():
         train_filter(load_gold(str(train_p)), d)
         r = filter_recall(DocFilter.load(Path(d) / FILTER_FILE), load_gold(str(dev_p)))
     assert r["recall"] >= 0.99, r["missed"]
+
+
+def test_word_memo_gives_the_scores_of_a_fresh_filter(trained):
+    """Each word's character n-grams are looked up once and remembered; a filter that has
+    seen many texts scores exactly as a freshly loaded one."""
+    model_dir, _ = trained
+    probe = [d.text for d in _corpus(60, seed=4)]
+    used = DocFilter.load(model_dir / FILTER_FILE)
+    used.model_scores([d.text for d in _corpus(300, seed=5)] + probe)
+    fresh = DocFilter.load(model_dir / FILTER_FILE)
+    np.testing.assert_allclose(used.model_scores(probe), fresh.model_scores(probe), rtol=0, atol=1e-15)
+    assert used.features[1]._word_columns             # the memo was filled

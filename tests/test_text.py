@@ -61,3 +61,20 @@ def test_atomic_writes_keep_the_mode_a_plain_write_would_give(tmp_path):
     atomic_lines(old, ["b", "c"])
     assert old.read_text() == "b\nc\n" and stat.S_IMODE(old.stat().st_mode) == 0o640
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_word_gate_answers_as_its_pattern():
+    """The two-step search (the pattern without its \\b first) agrees with the pattern
+    itself on every gold text and on words the looser step lets through."""
+    import re
+
+    from pipeline.text import EXPULSION_WORDS, WordGate
+    from pipeline.training.corpus import load_gold
+
+    gate, plain = WordGate(EXPULSION_WORDS), re.compile(EXPULSION_WORDS)
+    texts = [d.text.lower() for d in load_gold(["data/gold/train.jsonl", "data/gold/dev.jsonl"])]
+    texts += ["the house was sold", "a joust at the fair", "photo leave policy", "they ousted him",
+              "he was told to leave.", "", "ousting", "a tour to leave"]
+    got = [gate.search(t) for t in texts]
+    assert got == [plain.search(t) is not None for t in texts]
+    assert got[-8:] == [False, False, False, True, True, False, True, True]

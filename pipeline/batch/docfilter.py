@@ -40,6 +40,8 @@ import json
 import logging
 import math
 import re
+from collections import Counter
+from itertools import chain
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -48,7 +50,7 @@ import numpy as np
 
 from pipeline.errors import FilterError
 from pipeline.files import atomic_text
-from pipeline.text import EXPULSION_WORDS
+from pipeline.text import EXPULSION_WORDS, WordGate
 from pipeline.schema import RESERVED_FROM, Document
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,8 @@ class NgramFeatures:
         self.spec, self.vocabulary, self.idf = spec, vocabulary, [float(x) for x in idf]
         self.lo, self.hi = spec["ngram_range"]
         self.token = re.compile(spec.get("token_pattern", r"(?u)\b\w\w+\b"))
+        self._word_columns: dict[str, tuple[int, ...]] = {}
+        self._idf = np.asarray(self.idf, dtype=np.float64)
 
     def ngrams(self, text: str) -> list[str]:
         text = text.lower()
@@ -95,23 +99,53 @@ class NgramFeatures:
                 out.extend(tokens if n == 1 else (" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)))
             return out
         for w in _WHITE.sub(" ", text).split():       # char_wb: n-grams inside padded words
-            w = f" {w} "
-            for n in range(self.lo, self.hi + 1):
-                if len(w) <= n:                      # the whole (short) word, once
-                    out.append(w)
-                    break
-                out.extend(w[i:i + n] for i in range(len(w) - n + 1))
+            out.extend(self._char_ngrams(w))
         return out
+
+    def _char_ngrams(self, word: str) -> list[str]:
+        w, out = f" {word} ", []
+        for n in range(self.lo, self.hi + 1):
+            if len(w) <= n:                          # the whole (short) word, once
+                out.append(w)
+                break
+            out.extend(w[i:i + n] for i in range(len(w) - n + 1))
+        return out
+
+    def counts(self, text: str) -> Counter:
+        """Column -> how often its n-gram occurs in ``text`` (vocabulary n-grams only).
+
+        Character n-grams lie inside words, so each distinct word's columns are worked out
+        once and remembered (news repeats its words: the filter's main cost on articles);
+        the memory is dropped past 200,000 words."""
+        vocab = self.vocabulary
+        if self.spec["analyzer"] == "word":
+            return Counter(k for k in map(vocab.get, self.ngrams(text)) if k is not None)
+        memo, found = self._word_columns, []
+        if len(memo) > 200_000:
+            memo.clear()
+        for w in _WHITE.sub(" ", text.lower()).split():
+            cols = memo.get(w)
+            if cols is None:
+                cols = memo[w] = tuple(k for k in map(vocab.get, self._char_ngrams(w)) if k is not None)
+            found.append(cols)
+        return Counter(chain.from_iterable(found))
+
+    def dot(self, text: str, coef: np.ndarray, offset: int = 0) -> float:
+        """The feature vector of ``text`` times ``coef[offset:]`` (what :meth:`weights`
+        gives, without building it)."""
+        found = self.counts(text)
+        if not found:
+            return 0.0
+        cols = np.fromiter(found.keys(), dtype=np.intp, count=len(found))
+        v = np.fromiter(found.values(), dtype=np.float64, count=len(found))
+        v = (1.0 + np.log(v)) * self._idf[cols]
+        norm = float(v @ v)
+        return float(v @ coef[offset + cols]) / math.sqrt(norm) if norm > 0 else 0.0
 
     def weights(self, text: str) -> dict[int, float]:
         """Column -> feature value of ``text`` (only the non-zero ones)."""
-        counts: dict[int, int] = {}
-        vocab = self.vocabulary
-        for g in self.ngrams(text):
-            k = vocab.get(g)
-            if k is not None:
-                counts[k] = counts.get(k, 0) + 1
-        vals = {k: (1.0 + math.log(c)) * self.idf[k] for k, c in counts.items()}
+        idf = self.idf
+        vals = {k: (1.0 + math.log(c)) * idf[k] for k, c in self.counts(text).items()}
         norm = math.sqrt(sum(v * v for v in vals.values()))
         return {k: v / norm for k, v in vals.items()} if norm > 0 else {}
 
@@ -139,21 +173,22 @@ class DocFilter:
     gate: str | None = GATE
 
     def __post_init__(self):
-        self._gate = re.compile(GATES[self.gate]) if self.gate else None
+        self._gate = WordGate(GATES[self.gate]) if self.gate else None
         self._offsets = np.cumsum([0] + [len(f.idf) for f in self.features])[:-1].tolist()
         self._coef = [float(x) for x in self.coef]
+        self._coef_array = np.asarray(self._coef, dtype=np.float64)
 
     def gated(self, texts: Sequence[str]) -> np.ndarray:
         """Boolean mask of the texts the keyword gate lets through."""
         if self._gate is None:
             return np.ones(len(texts), dtype=bool)
         search = self._gate.search
-        return np.fromiter((search(t.lower()) is not None for t in texts), dtype=bool, count=len(texts))
+        return np.fromiter((search(t.lower()) for t in texts), dtype=bool, count=len(texts))
 
     def _raw_score(self, text: str) -> float:
         z = self.intercept
         for f, off in zip(self.features, self._offsets):
-            z += sum(v * self._coef[off + k] for k, v in f.weights(text).items())
+            z += f.dot(text, self._coef_array, off)
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
     def model_scores(self, texts: Sequence[str]) -> np.ndarray:

@@ -271,6 +271,8 @@ def consistent_events(text: str, events: Sequence[Event]) -> list[Event]:
     """Copies of ``events`` with the likely errors above mended."""
     from pipeline.records.countries import country_code, expelled_country, is_organisation
 
+    if not events:          # most tagged documents: no sentence split needed (pySBD is slow)
+        return []
     bounds = sentence_bounds(text)
     starts = [b[0] for b in bounds]
     out = []

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from pipeline.schema import LABELS, Document
-from pipeline.text import EXPULSION_WORDS
+from pipeline.text import EXPULSION_WORDS, WordGate
 
 log = logging.getLogger(__name__)
 
@@ -143,13 +143,13 @@ def paragraph_runs(offsets: list[tuple[int, int]], text: str) -> list[tuple[int,
     return runs
 
 
-_KEYWORDS = re.compile(EXPULSION_WORDS)
+_KEYWORDS = WordGate(EXPULSION_WORDS)
 
 
 def has_keyword(text: str) -> bool:
     """Whether ``text`` holds a word without which no expulsion is reported
     (:data:`pipeline.text.EXPULSION_WORDS`, the document filter's gate)."""
-    return _KEYWORDS.search(text.lower()) is not None
+    return _KEYWORDS.search(text.lower())
 
 
 def encode_document(doc: Document, tokenizer, *, max_length: int, stride: int,
