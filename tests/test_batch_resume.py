@@ -329,3 +329,63 @@ def test_seen_texts_forget_the_oldest_past_their_limit():
     seen.predict(tagger, [Document("d", "three"), Document("e", "two")])
     seen.predict(tagger, [Document("f", "one")])                  # forgotten: tagged again
     assert calls == [["one", "two"], ["three"], ["one"]] and seen.reused == 2
+
+
+@pytest.mark.parametrize("chunk", [10, 64, 1000])
+def test_shard_plan_puts_each_record_in_one_shard_in_order(chunk):
+    from pipeline.batch.store import ShardPlan
+
+    plan = ShardPlan.for_chunk_size(chunk)
+    shards = [plan.shard_of(r) for r in range(5000)]
+    assert shards == sorted(shards) and shards[0] == 0
+    assert all(plan.first_record(k) == shards.index(k) for k in set(shards))
+    assert plan.count(5000) == shards[-1] + 1 and plan.count(0) == 0
+    sizes = [shards.count(k) for k in range(shards[-1])]
+    assert max(sizes) == chunk and sizes[0] == min(32, chunk)      # small first, then chunk_size
+
+
+def _big_dump(tmp_path, n=150) -> Path:
+    p = tmp_path / "big.jsonl"
+    p.write_text("".join(json.dumps({"id": f"b{i}", "text": TEXTS[i % 4]}) + "\n" for i in range(n)),
+                 encoding="utf-8")
+    return p
+
+
+def test_first_shards_are_small_and_resume_keeps_them(model_dir, tmp_path, monkeypatch):
+    """With chunk_size=64 the first shard holds 32 records, so its results are written
+    after 32 documents; a run killed after it resumes at record 32."""
+    dump = _big_dump(tmp_path)
+    ref = predict(_cfg(model_dir, dump, tmp_path / "ref", chunk_size=64), tmp_path / "r0")
+    prog = json.loads((Path(ref["output"]) / PROGRESS_FILE).read_text())
+    assert prog["run"]["shard_sizes"] == [32]
+    assert [(s["first"], s["count"]) for s in prog["shards"].values()] == [(0, 32), (32, 64), (96, 54)]
+    out = tmp_path / "out"
+    with monkeypatch.context() as m:
+        _kill_after(m, 1)
+        with pytest.raises(Killed):
+            predict(_cfg(model_dir, dump, out, chunk_size=64), tmp_path / "r1")
+    summary = predict(_cfg(model_dir, dump, out, chunk_size=64), tmp_path / "r2")
+    assert summary["skipped_shards"] == 1 and summary["processed_this_run"] == 150 - 32
+    assert _output(out) == _output(tmp_path / "ref")
+
+
+def test_a_folder_begun_with_even_shards_goes_on_with_them(model_dir, tmp_path, monkeypatch):
+    """An output folder from before the small first shards (no "shard_sizes" in its
+    manifest) resumes with the even plan it began with."""
+    import pipeline.batch.store as store_mod
+
+    dump, out = _big_dump(tmp_path), tmp_path / "out"
+    with monkeypatch.context() as m:
+        m.setattr(store_mod, "FIRST_SHARDS", ())
+        even = predict(_cfg(model_dir, dump, tmp_path / "even", chunk_size=64), tmp_path / "r0")
+        _kill_after(m, 1)
+        with pytest.raises(Killed):
+            predict(_cfg(model_dir, dump, out, chunk_size=64), tmp_path / "r1")
+    prog_path = out / PROGRESS_FILE
+    prog = json.loads(prog_path.read_text())
+    del prog["run"]["shard_sizes"]                       # as the earlier code wrote it
+    prog_path.write_text(json.dumps(prog))
+    summary = predict(_cfg(model_dir, dump, out, chunk_size=64), tmp_path / "r2")
+    assert summary["skipped_shards"] == 1 and summary["processed_this_run"] == 150 - 64
+    assert len(summary["shards"]) == len(even["shards"]) == 3
+    assert _output(out) == _output(tmp_path / "even")

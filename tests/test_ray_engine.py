@@ -40,10 +40,11 @@ def test_ray_matches_local_and_resumes(ray_local, tmp_path):
     model_dir = save_model(model, tok, tmp_path / "model", {})
     dump = tmp_path / "news.jsonl"
     lines = [json.dumps({"id": f"n{i}", "text": f"Poland expels {i} Russian diplomats.", "k": i})
-             for i in range(23)]
+             for i in range(100)]
     lines.insert(5, "{broken")
     dump.write_text("\n".join(lines) + "\n")
-    base = dict(model_dir=str(model_dir), input=str(dump), chunk_size=7, batch_size=4,
+    # chunk_size=64: shards of 32 (the small first one), 64 and 5 records
+    base = dict(model_dir=str(model_dir), input=str(dump), chunk_size=64, batch_size=4,
                 filter="none", records=False)
     local = predict(predict_config(output=str(tmp_path / "local"), **base), tmp_path / "r1")
     remote = predict(predict_config(output=str(tmp_path / "ray"), engine="ray", **base), tmp_path / "r2")
@@ -54,7 +55,8 @@ def test_ray_matches_local_and_resumes(ray_local, tmp_path):
 
     (tmp_path / "ray/part-00002.jsonl").unlink()
     again = predict(predict_config(output=str(tmp_path / "ray"), engine="ray", **base), tmp_path / "r3")
-    assert again["skipped_shards"] == 3 and again["processed_this_run"] == 7
+    assert again["skipped_shards"] == 2 and again["processed_this_run"] == 5
+    assert [len(p.read_text().splitlines()) for p in sorted((tmp_path / "ray").glob("part-*.jsonl"))] == [31, 64, 5]
     assert _shards(tmp_path / "ray") == _shards(tmp_path / "local")
 
 

@@ -14,7 +14,7 @@ from typing import Iterable, Iterator, Sequence
 from pipeline.batch.dumps import Item, Record, Reject, read_dump
 from pipeline.batch.progress import Phases, progress_bar
 from pipeline.batch.settings import BatchSettings, load_doc_filter
-from pipeline.batch.store import ChunkResult, ShardStore
+from pipeline.batch.store import ChunkResult, ShardPlan, ShardStore
 from pipeline.schema import Document
 from pipeline.tagger import Tagger, TaggerSettings
 
@@ -165,12 +165,12 @@ class TagQueue:
                 self.bar.update(len(fc.items))
 
 
-def chunks(items: Iterable[Item], chunk_size: int, done: set[int]) -> Iterator[tuple[int, list[Item]]]:
-    """``(shard number, items)`` for consecutive runs of ``chunk_size`` records; shards in
+def chunks(items: Iterable[Item], plan: ShardPlan, done: set[int]) -> Iterator[tuple[int, list[Item]]]:
+    """``(shard number, items)``: the records of each shard of ``plan`` in turn; shards in
     ``done`` are passed over."""
     shard, buf = None, []
     for it in items:
-        k = it.record_no // chunk_size
+        k = plan.shard_of(it.record_no)
         if k != shard:
             if buf and shard not in done:
                 yield shard, buf
@@ -186,7 +186,7 @@ def dump_items(batch: BatchSettings, store: ShardStore) -> Iterator[Item]:
     over unparsed)."""
     first_todo = next(k for k in range(len(store.done) + 1) if k not in store.done)
     return read_dump(batch.input, batch.input_format, id_field=batch.id_field, text_field=batch.text_field,
-                     max_chars=batch.max_chars, skip_before=first_todo * batch.chunk_size,
+                     max_chars=batch.max_chars, skip_before=store.plan.first_record(first_todo),
                      date_field=batch.date_field)
 
 
@@ -232,7 +232,7 @@ def run_local(batch: BatchSettings, settings: TaggerSettings,
         queue = TagQueue(tagger, store, bar, max_docs=batch.queue_docs, phases=phases)
         in_queue = False
         try:
-            for shard, items in _timed(chunks(stream, batch.chunk_size, store.done), phases, "read"):
+            for shard, items in _timed(chunks(stream, store.plan, store.done), phases, "read"):
                 with phases.time("filter"):
                     fc = filter_chunk(shard, items, doc_filter, batch.filter_threshold)
                 in_queue = True

@@ -48,12 +48,12 @@ def run_ray(batch: BatchSettings, settings: TaggerSettings, store: ShardStore) -
     ds = ds.map_batches(_RayTagger, fn_constructor_args=(asdict(batch), asdict(settings)), batch_size=batch.chunk_size,
                         batch_format="pyarrow", concurrency=(1, actors), num_cpus=cpus_per_actor,
                         max_restarts=-1, max_task_retries=-1)
-    last, processed, pending = -1, 0, []
+    last, processed, pending, plan = -1, 0, [], store.plan
     with progress_bar(store) as bar:
         for block in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
             for row in block.to_pylist():
-                shard = row["record_no"] // batch.chunk_size
-                if pending and pending[0]["record_no"] // batch.chunk_size != shard:
+                shard = plan.shard_of(row["record_no"])
+                if pending and plan.shard_of(pending[0]["record_no"]) != shard:
                     processed += _write_ray_shard(store, batch, pending)
                     bar.update(len(pending))
                     pending = []
@@ -72,7 +72,8 @@ def _dump_datasource(batch: BatchSettings, done: set[int], store: ShardStore):
     from ray.data import Datasource, ReadTask
     from ray.data.block import BlockMetadata
 
-    skip_before = min(set(range(len(done) + 1)) - done) * batch.chunk_size
+    plan = store.plan
+    skip_before = plan.first_record(min(set(range(len(done) + 1)) - done))
     args = dict(path=batch.input, fmt=batch.input_format, id_field=batch.id_field, text_field=batch.text_field,
                 max_chars=batch.max_chars, skip_before=skip_before, date_field=batch.date_field)
     chunk_size, done = batch.chunk_size, frozenset(done)
@@ -80,7 +81,7 @@ def _dump_datasource(batch: BatchSettings, done: set[int], store: ShardStore):
     def read_fn():
         rows = []
         for it in read_dump(**args):
-            if it.record_no // chunk_size in done:
+            if plan.shard_of(it.record_no) in done:
                 continue
             rows.append(_item_row(it))
             if len(rows) == chunk_size:
@@ -181,5 +182,5 @@ def _write_ray_shard(store: ShardStore, batch: BatchSettings, rows: list[dict[st
             items.append(Record(row["record_no"], doc.id, doc.text))
     result = ChunkResult(docs, rejects, events=sum(r["events"] for r in rows),
                          filtered_out=sum(bool(r["filtered"]) for r in rows))
-    store.write(rows[0]["record_no"] // batch.chunk_size, items, result)
+    store.write(store.plan.shard_of(rows[0]["record_no"]), items, result)
     return len(rows)

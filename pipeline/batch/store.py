@@ -1,6 +1,7 @@
 """The output folder of a batch run: shards, per-shard rejects and the progress manifest.
 
-- ``OUTPUT/part-00000.jsonl``, ... : one shard per ``chunk_size`` input records, one line
+- ``OUTPUT/part-00000.jsonl``, ... : one shard per ``chunk_size`` input records (the first
+  few smaller, so that results appear seconds after start: :class:`ShardPlan`), one line
   per usable input document in the ANNOTATION.md format (other input fields kept,
   ``score`` on triggers and arguments); ``part-*.parquet`` with ``output_format=parquet``;
 - ``OUTPUT/rejects.jsonl``: one line per record that could not be used (source, line,
@@ -16,9 +17,9 @@ in a shard or in ``rejects.jsonl``.
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -46,6 +47,57 @@ class ChunkResult:
     passed: list[bool] = field(default_factory=list)  # per doc: the filter let it through
 
 
+# The first shards of a run, in records: a shard is written once all its documents are
+# tagged, so a first shard of 1,000 article-length documents that all reach the tagger keeps
+# the first result back for ten seconds; these sizes let one appear within about one.
+FIRST_SHARDS = (32, 64, 128, 256, 512)
+
+
+@dataclass(frozen=True)
+class ShardPlan:
+    """Which input records go to which shard: shard ``k`` holds the records from
+    :meth:`first_record` (k) on, ``sizes`` for the first shards, then ``chunk_size`` each.
+    A resumed run reads the plan from the manifest, so a folder started before the first
+    shards were smaller goes on with the even plan it began with.
+
+    Example:
+        >>> plan = ShardPlan.for_chunk_size(1000)
+        >>> plan.sizes, plan.shard_of(31), plan.shard_of(32), plan.first_record(4), plan.shard_of(1479)
+        ((32, 64, 128, 256), 0, 1, 480, 4)
+    """
+
+    chunk_size: int
+    sizes: tuple[int, ...] = ()
+
+    @classmethod
+    def for_chunk_size(cls, chunk_size: int) -> "ShardPlan":
+        """The plan of a new run: the :data:`FIRST_SHARDS` at most half of ``chunk_size``."""
+        return cls(chunk_size, tuple(s for s in FIRST_SHARDS if 2 * s <= chunk_size))
+
+    @property
+    def _starts(self) -> list[int]:
+        starts = [0]
+        for s in self.sizes:
+            starts.append(starts[-1] + s)
+        return starts
+
+    def shard_of(self, record_no: int) -> int:
+        starts = self._starts
+        if record_no < starts[-1]:
+            return bisect.bisect_right(starts, record_no) - 1
+        return len(self.sizes) + (record_no - starts[-1]) // self.chunk_size
+
+    def first_record(self, shard: int) -> int:
+        starts = self._starts
+        if shard < len(self.sizes):
+            return starts[shard]
+        return starts[-1] + (shard - len(self.sizes)) * self.chunk_size
+
+    def count(self, records: int) -> int:
+        """How many shards ``records`` input records fill."""
+        return self.shard_of(records - 1) + 1 if records > 0 else 0
+
+
 @dataclass
 class ShardStore:
     """The output folder: shard files, per-shard rejects, and the progress manifest.
@@ -55,7 +107,7 @@ class ShardStore:
     """
 
     out: Path
-    run: dict[str, Any]
+    run: dict[str, Any]           # with "shard_sizes": the first shards' sizes (ShardPlan)
     shards: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
@@ -73,16 +125,22 @@ class ShardStore:
         if overwrite:
             clear_run(out)
         (out / REJECTS_DIR).mkdir(parents=True, exist_ok=True)
-        store = cls(out, run)
+        run = {**run, "shard_sizes": list(ShardPlan.for_chunk_size(run["chunk_size"]).sizes)}
         prog = out / PROGRESS_FILE
+        old = None
         if prog.is_file():
             try:
                 old = json.loads(prog.read_text(encoding="utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError):
                 raise PredictError(f"{prog} is corrupt; delete the output folder {str(out)!r} "
                                    "to start over") from None
-            diff = {k: (old.get("run", {}).get(k), run.get(k)) for k in run
-                    if old.get("run", {}).get(k) != run.get(k)}
+            before = old.get("run") if isinstance(old.get("run"), dict) else {}
+            if "shard_sizes" not in before:          # begun with even shards: it goes on with them
+                before = {**before, "shard_sizes": []}
+                run["shard_sizes"] = []
+        store = cls(out, run)
+        if old is not None:
+            diff = {k: (before.get(k), run.get(k)) for k in run if before.get(k) != run.get(k)}
             if diff:
                 lines = "\n".join(f"  {k}: was {a!r}, now {b!r}" for k, (a, b) in diff.items())
                 raise PredictError(f"output {str(out)!r} holds a run with other settings or input:\n"
@@ -96,11 +154,15 @@ class ShardStore:
         for k, entry in list(self.shards.items()):
             data, rej = self.out / entry["file"], self.out / REJECTS_DIR / shard_name(k, "jsonl")
             ok = (data.is_file() and data.stat().st_size == entry["bytes"] and rej.is_file()
-                  and entry["first"] == k * self.run["chunk_size"])
+                  and entry["first"] == self.plan.first_record(k))
             if not ok:
                 log.warning("shard %d is listed as finished but its files are missing or changed; "
                             "redoing it", k)
                 del self.shards[k]
+
+    @property
+    def plan(self) -> ShardPlan:
+        return ShardPlan(self.run["chunk_size"], tuple(self.run.get("shard_sizes", ())))
 
     @property
     def done(self) -> set[int]:
@@ -139,7 +201,7 @@ class ShardStore:
         Raises:
             PredictError: a gap or an overlap in the manifest (the input changed mid-run).
         """
-        expected = math.ceil(records / self.run["chunk_size"])
+        expected = self.plan.count(records)
         missing = sorted(set(range(expected)) - self.done)
         extra = sorted(self.done - set(range(expected)))
         covered = sum(self.shards[k]["count"] for k in range(expected) if k in self.shards)
