@@ -96,7 +96,7 @@ def _words(name: str, *words: str) -> type[Word]:
     return Word(name, [(w, w) for w in words], module=__name__, qualname=name)  # type: ignore[return-value]
 
 
-Windows = _words("Windows", "paragraph", "document")
+Windows = _words("Windows", "paragraph", "sentences", "document")
 Paragraphs = _words("Paragraphs", "all", "keywords")
 Linking = _words("Linking", "sentence", "nearest")
 Decoding = _words("Decoding", "viterbi", "argmax")

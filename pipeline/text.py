@@ -56,19 +56,35 @@ def _headline(line: str) -> bool:
 _SMALL = frozenset("a an and as at by for from in of on or over the to with".split())
 
 
-def unwrapped(text: str) -> str:
-    """``text`` with the line breaks of wrapped lines turned into spaces (same length): a
-    line break ends a sentence only after sentence punctuation or a stand-alone line (a
-    headline, a byline), and before a capital; pySBD ends one at every line break."""
-    out = list(text)
-    prev = 0
+def line_ends(text: str) -> list[int]:
+    """Positions of the single line breaks of ``text`` that end a sentence or a line that
+    stands alone: after sentence punctuation or a headline or byline, and before a capital
+    or an opening quote.  The others wrap a line inside a sentence.  (Breaks before a blank
+    line are not listed: a blank line always ends a paragraph.)
+
+    Example:
+        >>> line_ends("Peru expels a\nconsul.\nIt says so.")
+        [21]
+    """
+    ends, prev = [], 0
     for m in _LINE_END.finditer(text):
         line = text[prev:m.start()].strip()
         nxt = text[m.end():m.end() + 1]
-        ends = bool(re.search(r"[.!?:\"”’)]$", line)) or _headline(line)
-        if not (ends and (nxt.isupper() or nxt in "\"“‘(")):
-            out[m.start()] = " "
+        if (nxt.isupper() or nxt in "\"“‘(") and (bool(re.search(r"[.!?:\"”’)]$", line)) or _headline(line)):
+            ends.append(m.start())
         prev = m.end()
+    return ends
+
+
+def unwrapped(text: str) -> str:
+    """``text`` with the line breaks of wrapped lines turned into spaces (same length): a
+    line break ends a sentence only where :func:`line_ends` lists it; pySBD ends one at
+    every line break."""
+    out = list(text)
+    kept = set(line_ends(text))
+    for m in _LINE_END.finditer(text):
+        if m.start() not in kept:
+            out[m.start()] = " "
     return "".join(out)
 
 
@@ -82,30 +98,6 @@ def _segmenter():
 # Longer texts (a whole book, a hostile 5 MB document) get the rough splitter: pySBD costs
 # about a millisecond per sentence in pure Python, news articles are far below this.
 LONG_TEXT = 200_000
-
-
-@lru_cache(maxsize=256)
-def _sentence_bounds(text: str) -> tuple[tuple[int, int], ...]:
-    if len(text) > LONG_TEXT:
-        return tuple(rough_sentence_bounds(text))
-    starts = [0]
-    paragraphs, lo = [], 0
-    for m in _PARAGRAPH.finditer(text):
-        paragraphs.append((lo, m.start()))
-        lo = m.end()
-        starts.append(lo)
-    paragraphs.append((lo, len(text)))
-    seg = _segmenter()
-    flat = unwrapped(text)
-    for a, b in (chunk for p in paragraphs for chunk in _chunks(text, *p)):
-        piece = flat[a:b]
-        if not piece.strip():
-            continue
-        starts.append(a)
-        for s in seg.segment(piece)[1:]:
-            starts.append(a + s.start)
-    starts = sorted({s for s in starts if s < len(text)} or {0})
-    return tuple(zip(starts, starts[1:] + [len(text)]))
 
 
 # pySBD's time grows with the square of what it is given (2,000 sentences in one paragraph:
@@ -126,26 +118,111 @@ def _chunks(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
     return out
 
 
-def sentence_bounds(text: str) -> list[tuple[int, int]]:
-    """Sentence spans ``[start, end)`` covering the whole text, in order (the space after a
-    sentence belongs to it); a blank line always ends one.  Cached per text: linking, the
-    REASON rule and the records all ask for the same document's sentences."""
-    return list(_sentence_bounds(text))
+@lru_cache(maxsize=4096)
+def _paragraph_starts(paragraph: str) -> tuple[int, ...]:
+    """Sentence starts inside one paragraph (offsets into it; its own start not listed
+    unless a sentence starts there): pySBD on the paragraph with wrapped lines joined, a
+    long paragraph in pieces.  Cached by the paragraph's text (boilerplate paragraphs
+    repeat across articles)."""
+    seg, flat, out = _segmenter(), unwrapped(paragraph), []
+    for a, b in _chunks(paragraph, 0, len(paragraph)):
+        piece = flat[a:b]
+        if not piece.strip():
+            continue
+        out.append(a)
+        out.extend(a + s.start for s in seg.segment(piece)[1:])
+    return tuple(out)
+
+
+class Sentences:
+    """The sentences of a text, each paragraph split only when a position in it is asked
+    about: pySBD costs about a millisecond a sentence in pure Python, and linking, the
+    rules and the records need only the sentences around an event's spans.
+
+    A blank line always ends a sentence, and a paragraph's sentences never depend on the
+    other paragraphs, so :meth:`at` gives exactly the sentence that :meth:`bounds` (all of
+    them, in order, covering the text) holds for the position.  A text longer than
+    :data:`LONG_TEXT` characters gets the rough splitter throughout.
+
+    Example:
+        >>> s = Sentences("Peru expels a consul. He leaves.\n\nMarkets fell.")
+        >>> s.at(25), s.at(40)
+        ((22, 34), (34, 47))
+    """
+
+    def __init__(self, text: str):
+        self.text = text
+        self._all: list[tuple[int, int]] | None = None
+        self._inner: dict[int, list[int]] = {}
+        if len(text) > LONG_TEXT:
+            self._all = rough_sentence_bounds(text)
+            self._rough_starts = [a for a, _ in self._all]
+            return
+        self._los, self._his = [0], []
+        for m in _PARAGRAPH.finditer(text):
+            self._his.append(m.start())
+            self._los.append(m.end())
+        self._his.append(len(text))
+
+    def _starts(self, k: int) -> list[int]:
+        """The sentence starts of paragraph ``k`` (its own start first), offsets into the text."""
+        got = self._inner.get(k)
+        if got is None:
+            lo, hi = self._los[k], self._his[k]
+            got = sorted({lo, *(lo + r for r in _paragraph_starts(self.text[lo:hi]))})
+            self._inner[k] = got
+        return got
+
+    def paragraph(self, pos: int) -> int:
+        """The number of the blank-line paragraph holding ``pos`` (0 for a text split roughly)."""
+        import bisect
+
+        if len(self.text) > LONG_TEXT:
+            return 0
+        return max(bisect.bisect_right(self._los, pos) - 1, 0)
+
+    def at(self, pos: int) -> tuple[int, int]:
+        """``[start, end)`` of the sentence holding character ``pos`` (clamped to the text)."""
+        import bisect
+
+        n = len(self.text)
+        if n > LONG_TEXT:
+            return self._all[max(bisect.bisect_right(self._rough_starts, pos) - 1, 0)]
+        if n == 0:
+            return 0, 0
+        pos = min(max(pos, 0), n - 1)
+        k = bisect.bisect_right(self._los, pos) - 1
+        starts = self._starts(k)
+        i = bisect.bisect_right(starts, pos) - 1
+        end = starts[i + 1] if i + 1 < len(starts) else (self._los[k + 1] if k + 1 < len(self._los) else n)
+        return starts[i], min(end, n)
+
+    def bounds(self) -> list[tuple[int, int]]:
+        """Every sentence ``[start, end)``, in order, covering the whole text."""
+        if self._all is None:
+            n = len(self.text)
+            starts = sorted({x for k in range(len(self._los)) if self._los[k] < n for x in self._starts(k)} or {0})
+            self._all = list(zip(starts, starts[1:] + [n]))
+        return self._all
 
 
 @lru_cache(maxsize=256)
-def sentence_starts(text: str) -> tuple[int, ...]:
-    """The start offsets of :func:`sentence_bounds`, cached, for ``bisect`` look-ups (a long
-    document asks for the sentence of every span)."""
-    return tuple(a for a, _ in _sentence_bounds(text))
+def sentences(text: str) -> Sentences:
+    """The :class:`Sentences` of ``text``, cached per text: linking, the rules and the
+    records all ask about the same document's sentences."""
+    return Sentences(text)
+
+
+def sentence_bounds(text: str) -> list[tuple[int, int]]:
+    """Sentence spans ``[start, end)`` covering the whole text, in order (the space after a
+    sentence belongs to it); a blank line always ends one.  Splits every paragraph; to ask
+    about a few positions, use :func:`sentences` (``sentences(text).at(pos)``)."""
+    return list(sentences(text).bounds())
 
 
 def sentence_start(text: str, pos: int) -> int:
     """Where the sentence holding character ``pos`` starts."""
-    import bisect
-
-    starts = sentence_starts(text)
-    return starts[max(bisect.bisect_right(starts, pos) - 1, 0)]
+    return sentences(text).at(pos)[0]
 
 
 # Words without which a text cannot report an expulsion, matched against lower-cased text:

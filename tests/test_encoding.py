@@ -245,3 +245,48 @@ def test_paragraphs_without_an_expulsion_word_get_no_window(tokenizer):
     (only,) = encode_document(plain, tokenizer, max_length=64, stride=8, paragraphs=True, keywords_only=True)
     assert "Floods" in plain.text[only.offsets[1][0]:only.offsets[-2][1]]
     assert has_keyword("Russia EXPELS two envoys") and not has_keyword("Markets fell.")
+
+
+def test_sentence_pieces_cut_long_paragraphs_between_sentences_without_overlap(tokenizer):
+    """windows=sentences: a paragraph longer than one window is read in pieces of whole
+    sentences, every token once, no window starting or ending inside a sentence; one
+    sentence longer than a window still gets overlapping windows."""
+    from pipeline.tagger.encoding import sentence_pieces
+    from pipeline.text import rough_sentence_bounds
+
+    text = " ".join(f"Sentence number {i} says that Peru expelled {i} diplomats." for i in range(30))
+    doc = parse_markup("d", text)
+    windows = encode_document(doc, tokenizer, max_length=64, stride=16, paragraphs=True, sentences=True)
+    overlapping = encode_document(doc, tokenizer, max_length=64, stride=16, paragraphs=True)
+    starts = {a for a, _ in rough_sentence_bounds(text)}
+    assert all(w.offsets[1][0] in starts for w in windows)           # each window starts a sentence
+    read = [o for w in windows for o in w.offsets[1:-1]]
+    assert len(read) == len(set(read)) and all(all(w.owned[1:-1]) for w in windows)   # no token twice
+    assert len(read) < sum(len(w.offsets) - 2 for w in overlapping)
+    assert all(len(w.input_ids) <= 64 for w in windows)
+    long = "word " * 200 + "end."
+    assert sentence_pieces(0, 201, [(5 * i, 5 * i + 4) for i in range(201)], long, body=62) == [(0, 201)]
+    assert len(encode_document(parse_markup("l", long), tokenizer, max_length=64, stride=16,
+                               paragraphs=True, sentences=True)) > 1
+
+
+def test_sentence_windows_end_paragraphs_at_line_breaks_that_end_sentences(tokenizer):
+    """One line break between paragraphs (as many dumps have it: lines longer than a
+    wrapped line) ends a paragraph for windows=sentences; hard-wrapped lines do not."""
+    from pipeline.tagger.encoding import paragraph_runs
+
+    def runs(text, lines=True):
+        enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        offs = enc["offset_mapping"]
+        return [text[offs[a][0]:offs[b - 1][1]] for a, b in paragraph_runs(offs, text, lines=lines)]
+
+    lede = ("WARSAW - Poland expelled two Russian diplomats on Monday, the foreign ministry said in a "
+            "statement issued in the capital late in the evening.")
+    text = "Poland Expels Two Diplomats\n" + lede + "\nMarkets fell across Europe on Tuesday."
+    assert runs(text) == ["Poland Expels Two Diplomats", lede, "Markets fell across Europe on Tuesday."]
+    assert runs(text, lines=False) == [text]
+    wrapped = "Poland Expels Two Diplomats\nWARSAW - Poland expelled two\ndiplomats on Monday.\nMarkets fell."
+    assert runs(wrapped) == [wrapped]                 # short lines: wrapping, one paragraph
+    kept = encode_document(parse_markup("d", text), tokenizer, max_length=64, stride=8, paragraphs=True,
+                           keywords_only=True, sentences=True)
+    assert [text[w.offsets[1][0]:w.offsets[-2][1]] for w in kept] == runs(text)[:2]

@@ -78,3 +78,50 @@ def test_word_gate_answers_as_its_pattern():
     got = [gate.search(t) for t in texts]
     assert got == [plain.search(t) is not None for t in texts]
     assert got[-8:] == [False, False, False, True, True, False, True, True]
+
+
+def _reference_bounds(text: str) -> list[tuple[int, int]]:
+    """Every paragraph split at once, as sentence_bounds did before it split lazily."""
+    import re
+
+    from pipeline.text import _chunks, _segmenter, unwrapped
+
+    starts, paragraphs, lo = [0], [], 0
+    for m in re.finditer(r"\n\s*\n", text):
+        paragraphs.append((lo, m.start()))
+        lo = m.end()
+        starts.append(lo)
+    paragraphs.append((lo, len(text)))
+    flat = unwrapped(text)
+    for a, b in (c for p in paragraphs for c in _chunks(text, *p)):
+        if flat[a:b].strip():
+            starts.append(a)
+            starts.extend(a + s.start for s in _segmenter().segment(flat[a:b])[1:])
+    starts = sorted({s for s in starts if s < len(text)} or {0})
+    return list(zip(starts, starts[1:] + [len(text)]))
+
+
+def test_sentences_split_lazily_give_the_whole_split_at_every_position():
+    """Sentences(text).at(pos) splits only pos's paragraph, yet answers as splitting the
+    whole text does, on gold texts, articles, wrapped lines and edge cases."""
+    import random
+
+    from pipeline.text import Sentences
+    from pipeline.training.articles import articles_of
+    from pipeline.training.corpus import load_gold
+
+    docs = load_gold(["data/gold/dev.jsonl"])
+    texts = [d.text for d in docs[:80]] + [d.text for d in articles_of(docs, random.Random(5))[:20]]
+    texts += ["", " ", "\n\n", "A.\n\n", "A. B.\n\n  ", "\n\nA b. C d.\n\n\n\nE.",
+              "Peru expels a\nconsul.\nIt says so.\n \nNext one. " + "Long sentence here. " * 150]
+    rng = random.Random(2)
+    for text in texts:
+        want = _reference_bounds(text)
+        lazy = Sentences(text)
+        for pos in rng.sample(range(len(text)), min(25, len(text))):
+            assert lazy.at(pos) == next(b for b in want if b[0] <= pos < b[1]), (text[:40], pos)
+        assert lazy.bounds() == want
+        assert Sentences(text).bounds() == want        # all at once, without at() first
+    s = Sentences("One. Two.\n\nThree. Four.\n\nFive.")
+    s.at(13)
+    assert list(s._inner) == [1]                       # only the asked paragraph was split

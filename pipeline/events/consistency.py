@@ -49,7 +49,7 @@ import bisect
 import re
 from typing import Sequence
 
-from pipeline.text import MONTH, WEEKDAY, sentence_bounds, sentence_start, sentence_starts
+from pipeline.text import MONTH, WEEKDAY, sentence_start, sentences
 from pipeline.schema import Event, Span
 
 _SEPARATORS = re.compile(r"\s*(?:,|\band\b|\bor\b|&)\s*")
@@ -184,7 +184,7 @@ def stated_deadlines(text: str, events: Sequence[Event]) -> list[Event]:
     taken = sorted({(s.start, s.end) for ev in out for s in (ev.trigger, *ev.arguments)})
     t_starts, t_ends = [x for x, _ in taken], [y for _, y in taken]
     trig_ends = [ev.trigger.end for ev in out]
-    starts = list(sentence_starts(text))
+    sents = sentences(text)
     added: list[tuple[int, int]] = []
     for pattern in _STATED_DEADLINES:
         for m in pattern.finditer(text):
@@ -197,8 +197,8 @@ def stated_deadlines(text: str, events: Sequence[Event]) -> list[Event]:
             if i < 0:
                 continue
             host = out[i]
-            here = bisect.bisect_right(starts, a) - 1
-            if bisect.bisect_right(starts, host.trigger.start) - 1 < here - 1:
+            end = sents.at(host.trigger.start)[1]        # the trigger's sentence, then the next one
+            if a >= (sents.at(end)[1] if end < len(text) else end):
                 continue                                     # more than a sentence before it
             if any(x.label == "DEADLINE" for x in host.arguments):
                 continue
@@ -217,11 +217,10 @@ def merge_follow_ups(text: str, events: Sequence[Event]) -> list[Event]:
     earlier event and it is dropped.
     """
     ordered = sorted(events, key=lambda e: e.trigger.start)
-    bounds = sentence_bounds(text)
-    starts = [b[0] for b in bounds]
+    sents = sentences(text)
 
     def sentence(pos: int) -> int:
-        return max(bisect.bisect_right(starts, pos) - 1, 0)
+        return sents.at(pos)[0]
 
     out: list[Event] = []
     for ev in ordered:
@@ -251,14 +250,13 @@ def share_expelled(text: str, events: Sequence[Event]) -> list[Event]:
     "and" and a pronoun object ("him", "her", "them") between them, gets that event's
     EXPELLED spans."""
     ordered = sorted(events, key=lambda e: e.trigger.start)
-    bounds = sentence_bounds(text)
-    starts = [b[0] for b in bounds]
+    sents = sentences(text)
     out = [Event(ev.trigger, list(ev.arguments), dict(ev.extra)) for ev in ordered]
     for i in range(1, len(out)):
         ev, prev = out[i], out[i - 1]
         if any(a.label == "EXPELLED" for a in ev.arguments):
             continue
-        same = bisect.bisect_right(starts, prev.trigger.start) == bisect.bisect_right(starts, ev.trigger.start)
+        same = sents.at(prev.trigger.start) == sents.at(ev.trigger.start)
         between = text[prev.trigger.end:ev.trigger.start]
         people = [a for a in prev.arguments if a.label == "EXPELLED"]
         if same and people and re.search(r"\band\b", between) and _PRONOUN.search(between) \
@@ -271,17 +269,16 @@ def consistent_events(text: str, events: Sequence[Event]) -> list[Event]:
     """Copies of ``events`` with the likely errors above mended."""
     from pipeline.records.countries import country_code, expelled_country, is_organisation
 
-    if not events:          # most tagged documents: no sentence split needed (pySBD is slow)
+    if not events:
         return []
-    bounds = sentence_bounds(text)
-    starts = [b[0] for b in bounds]
+    sents = sentences(text)
     out = []
     for ev in events:
         args = list(ev.arguments)
         expellers = [a for a in args if a.label == "EXPELLER"]
         groups = _groups(text, expellers)
         if len(groups) > 1:
-            sentence = bounds[max(bisect.bisect_right(starts, ev.trigger.start) - 1, 0)]
+            sentence = sents.at(ev.trigger.start)
             keep = {s.key for s in _subject(text, groups, ev.trigger, sentence)}
             args = [a for a in args if a.label != "EXPELLER" or a.key in keep]
         expelled = {c for a in args if a.label == "EXPELLED" for c in [expelled_country(a.text)] if c}

@@ -16,11 +16,7 @@ from __future__ import annotations
 import bisect
 
 from pipeline.schema import TRIGGER, Event, Span
-from pipeline.text import sentence_bounds
-
-def _sentence_of(pos: int, starts: list[int]) -> int:
-    """Index of the sentence holding ``pos``; ``starts`` are the sentences' start offsets."""
-    return max(bisect.bisect_right(starts, pos) - 1, 0)
+from pipeline.text import sentences
 
 
 def _distance(a: Span, b: Span) -> int:
@@ -55,8 +51,10 @@ def link(text: str, spans: list[Span], strategy: str = "sentence", max_gap: int 
     events = [Event(trigger=t) for t in triggers]
     if not triggers:
         return events
-    starts = [b[0] for b in sentence_bounds(text)]
-    trig_sent = [_sentence_of(t.start, starts) for t in triggers]
+    sents = sentences(text)
+    # A sentence is named by its start; only paragraphs holding a trigger are split.
+    trig_sent = [sents.at(t.start)[0] for t in triggers]
+    trig_paragraphs = {sents.paragraph(t.start) for t in triggers}
     trig_starts = [t.start for t in triggers]
     by_sent: dict[int, list[int]] = {}
     for i, sent in enumerate(trig_sent):
@@ -67,7 +65,8 @@ def link(text: str, spans: list[Span], strategy: str = "sentence", max_gap: int 
         if strategy == "nearest":
             cands = [i for i in (k - 1, k) if 0 <= i < len(triggers)]
         else:
-            cands = by_sent.get(_sentence_of(a.start, starts), [])
+            same = sents.paragraph(a.start) in trig_paragraphs
+            cands = by_sent.get(sents.at(a.start)[0], []) if same else []
             if not cands:
                 # Spans never overlap, so the trigger starting just before ends before.
                 prev = k - 1

@@ -22,7 +22,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from pipeline.text import sentence_bounds
+from pipeline.text import sentences
 from pipeline.schema import TRIGGER, Span, make_span
 
 
@@ -134,7 +134,8 @@ def rule_reasons(text: str, spans: list[Span]) -> list[Span]:
     words = word_spans(text)
     word_starts = [w[0] for w in words]
     found: list[Span] = []
-    for ss, se in sentence_bounds(text):
+    sents = sentences(text)
+    for ss, se in sorted({sents.at(t.start) for t in triggers}):     # the sentences with a trigger
         lo, hi = bisect_left(trig_starts, ss), bisect_left(trig_starts, se)
         if lo == hi:
             continue

@@ -25,7 +25,7 @@ import re
 from typing import Sequence
 
 from pipeline.schema import Document, Event
-from pipeline.text import sentence_bounds
+from pipeline.text import sentences
 
 VERIFIER_FILE = "verifier.json"     # beside the model, written by expel-train
 
@@ -40,7 +40,7 @@ def context(text: str, start: int, end: int) -> str:
     """The trigger ``text[start:end]`` in context, as one string for the vectorisers: the
     trigger (``t_``), the words just before (``l_``) and after (``r_``) it in its
     sentence, then the sentence's words."""
-    lo, hi = next(((a, b) for a, b in sentence_bounds(text) if a <= start < b), (0, len(text)))
+    lo, hi = sentences(text).at(start) if 0 <= start < len(text) else (0, len(text))
     left = re.findall(r"\w+", text[lo:start].lower())[-LEFT:]
     right = re.findall(r"\w+", text[end:hi].lower())[:RIGHT]
     trig = "_".join(re.findall(r"\w+", text[start:end].lower()))

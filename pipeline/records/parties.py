@@ -22,10 +22,9 @@ Resolution order, each step only when the previous one found nothing:
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
-from pipeline.text import sentence_bounds
+from pipeline.text import sentences
 from pipeline.records.counts import add_counts, parse_count
 from pipeline.records.countries import (country_code, expelled_countries, find_mentions,
                                         is_organisation)
@@ -44,18 +43,11 @@ _SENTENCE_LOCATION = re.compile(
     r"\b(?:in|to|at|from|leave|leaving|left|out of|into|inside|across|near)(?:\s+the)?\s*$", re.I)
 
 
-@lru_cache(maxsize=64)
-def _bounds(text: str) -> tuple[tuple[int, int], ...]:
-    # Every event of a document asks for its sentence, twice; split the text once.
-    return tuple(sentence_bounds(text))
-
-
 def sentence_of(doc: Document, pos: int) -> tuple[int, int]:
     """``[start, end)`` of the sentence holding character ``pos``."""
-    for s, e in _bounds(doc.text):
-        if s <= pos < e:
-            return s, e
-    return 0, len(doc.text)
+    if not 0 <= pos < len(doc.text):
+        return 0, len(doc.text)
+    return sentences(doc.text).at(pos)
 
 
 def _spans(event: Event, role: str) -> list[Span]:

@@ -221,8 +221,9 @@ class Tagger:
         """Spans per document (triggers and arguments, not yet linked)."""
         s = self.settings
         windows, _ = encode_documents(docs, self.tokenizer, max_length=s.max_length, stride=s.stride,
-                                      paragraphs=s.windows == "paragraph",
-                                      keywords_only=s.paragraphs == "keywords")
+                                      paragraphs=s.windows in ("paragraph", "sentences"),
+                                      keywords_only=s.paragraphs == "keywords",
+                                      sentences=s.windows == "sentences")
         probs = run_model(self.model, windows, s.batch_size, s.precision)
         per_doc: list[tuple[list[Window], list[np.ndarray]]] = [([], []) for _ in docs]
         for w, p in zip(windows, probs):

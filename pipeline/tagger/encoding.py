@@ -10,6 +10,7 @@ without double counting: every token is owned by exactly one window.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import random
 import re
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from pipeline.schema import LABELS, Document
-from pipeline.text import EXPULSION_WORDS, WordGate
+from pipeline.text import EXPULSION_WORDS, WordGate, line_ends, rough_sentence_bounds
 
 log = logging.getLogger(__name__)
 
@@ -122,15 +123,45 @@ def word_tags(doc: Document, spans: list[tuple[int, int]]) -> list[str]:
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
 
 
-def paragraph_runs(offsets: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+# Hard-wrapped text breaks its lines before about 80 characters; a paragraph with a line
+# longer than this puts one paragraph on each line.
+LONG_LINE = 100
+
+
+def _paragraph_line_ends(text: str, matches: list) -> list[int]:
+    """:func:`pipeline.text.line_ends` of the blank-line paragraphs (between ``matches``
+    of the break) that have a line longer than :data:`LONG_LINE` characters."""
+    ends = line_ends(text)
+    if not ends:
+        return []
+    bounds = [0, *(x for m in matches for x in (m.start(), m.end())), len(text)]
+    out = []
+    for lo, hi in zip(bounds[::2], bounds[1::2]):
+        inside = [e for e in ends if lo <= e < hi]
+        if inside and any(len(line) > LONG_LINE for line in text[lo:hi].split("\n")):
+            out.extend(inside)
+    return out
+
+
+def paragraph_runs(offsets: list[tuple[int, int]], text: str, lines: bool = False) -> list[tuple[int, int]]:
     """Token index ranges ``[a, b)`` of the paragraphs of ``text`` (blank lines between
-    them; a token never spans a blank line, as whitespace separates tokens).
+    them; a token never spans a blank line, as whitespace separates tokens).  With
+    ``lines``, a single line break that ends a sentence or a headline
+    (:func:`pipeline.text.line_ends`) ends a paragraph too where the paragraph has a line
+    longer than :data:`LONG_LINE` characters: many dumps put one line break between
+    paragraphs, while hard-wrapped lines (shorter) break anywhere.
 
     Example:
         >>> paragraph_runs([(0, 4), (5, 8), (10, 13)], "Lede one\n\nTwo")
         [(0, 2), (2, 3)]
+        >>> text = "Lede " + "x" * 100 + ".\nTwo"
+        >>> paragraph_runs([(0, 4), (5, 107), (108, 111)], text, lines=True)
+        [(0, 2), (2, 3)]
     """
-    breaks = [m.start() for m in _PARAGRAPH_BREAK.finditer(text)]
+    matches = list(_PARAGRAPH_BREAK.finditer(text))
+    breaks = [m.start() for m in matches]
+    if lines:
+        breaks = sorted(breaks + _paragraph_line_ends(text, matches))
     runs, a, k = [], 0, 0
     for i, (s, _) in enumerate(offsets):
         while k < len(breaks) and breaks[k] < s:
@@ -152,10 +183,39 @@ def has_keyword(text: str) -> bool:
     return _KEYWORDS.search(text.lower())
 
 
+def sentence_pieces(lo: int, hi: int, offsets: list[tuple[int, int]], text: str,
+                    body: int) -> list[tuple[int, int]]:
+    """Token ranges covering ``[lo, hi)``, cut between sentences: whole sentences
+    (:func:`pipeline.text.rough_sentence_bounds`) packed in order into pieces of at most
+    ``body`` tokens.  A run that fits is one piece; a single sentence longer than ``body``
+    is a piece of its own (windowed with overlap by the caller).
+
+    Example:
+        >>> text = "One two. Three four. Five."
+        >>> offs = [(0, 3), (4, 7), (7, 8), (9, 14), (15, 19), (19, 20), (21, 25), (25, 26)]
+        >>> sentence_pieces(0, 8, offs, text, body=6)
+        [(0, 6), (6, 8)]
+    """
+    if hi - lo <= body:
+        return [(lo, hi)]
+    a = offsets[lo][0]
+    token_starts = [s for s, _ in offsets]
+    cuts = sorted({bisect.bisect_left(token_starts, a + s, lo, hi)
+                   for s, _ in rough_sentence_bounds(text[a:offsets[hi - 1][1]])[1:]} - {lo, hi})
+    pieces, start, last = [], lo, lo
+    for t in [*cuts, hi]:
+        if t - start > body and last > start:
+            pieces.append((start, last))
+            start = last
+        last = t
+    pieces.append((start, hi))
+    return pieces
+
+
 def encode_document(doc: Document, tokenizer, *, max_length: int, stride: int,
                     doc_index: int = 0, with_labels: bool = False,
                     stats: EncodeStats | None = None, paragraphs: bool = False,
-                    keywords_only: bool = False) -> list[Window]:
+                    keywords_only: bool = False, sentences: bool = False) -> list[Window]:
     """Tokenise a document and cut it into overlapping windows.
 
     Args:
@@ -172,6 +232,11 @@ def encode_document(doc: Document, tokenizer, *, max_length: int, stride: int,
         keywords_only: with ``paragraphs``, a paragraph without an expulsion word
             (:func:`has_keyword`) gets no window: the tagger does not read it
             (``tagger.paragraphs=keywords``); it can hold no trigger.
+        sentences: with ``paragraphs``, a line break that ends a sentence ends a paragraph
+            too (:func:`paragraph_runs` with ``lines``), and a paragraph longer than one
+            window is cut between sentences into pieces of at most one window, read
+            without overlap (:func:`sentence_pieces`; ``tagger.windows=sentences``); with
+            ``keywords_only``, a piece without an expulsion word is not read either.
 
     Returns:
         At least one window (an empty text gives one window of special tokens only).
@@ -190,7 +255,9 @@ def encode_document(doc: Document, tokenizer, *, max_length: int, stride: int,
         token_labels = [tags[token_word[i]] if word_starts[i] else IGNORE for i in range(len(ids))]
 
     step = body - stride
-    runs = paragraph_runs(offsets, doc.text) if paragraphs else [(0, len(ids))]
+    runs = paragraph_runs(offsets, doc.text, lines=sentences) if paragraphs else [(0, len(ids))]
+    if paragraphs and sentences:
+        runs = [piece for lo, hi in runs for piece in sentence_pieces(lo, hi, offsets, doc.text, body)]
     if paragraphs and keywords_only and len(runs) > 1:
         runs = [(lo, hi) for lo, hi in runs
                 if lo < hi and has_keyword(doc.text[offsets[lo][0]:offsets[hi - 1][1]])] or runs[:1]
@@ -222,14 +289,16 @@ def _windows(starts, hi, body, stride, doc_index, tokenizer, ids, offsets, word_
 
 
 def encode_documents(docs, tokenizer, *, max_length: int, stride: int, with_labels: bool = False,
-                     paragraphs: bool = False, keywords_only: bool = False) -> tuple[list[Window], EncodeStats]:
+                     paragraphs: bool = False, keywords_only: bool = False,
+                     sentences: bool = False) -> tuple[list[Window], EncodeStats]:
     """Encode many documents; spans that cut through words are logged, never dropped silently."""
     stats = EncodeStats()
     windows: list[Window] = []
     for i, doc in enumerate(docs):
         windows.extend(encode_document(doc, tokenizer, max_length=max_length, stride=stride,
                                        doc_index=i, with_labels=with_labels, stats=stats,
-                                       paragraphs=paragraphs, keywords_only=keywords_only))
+                                       paragraphs=paragraphs, keywords_only=keywords_only,
+                                       sentences=sentences))
     if stats.misaligned:
         log.warning("%d span(s) do not start or end on a token boundary and are labelled on the "
                     "words they touch, e.g. %s", len(stats.misaligned), stats.misaligned[:3])
