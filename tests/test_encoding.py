@@ -208,13 +208,13 @@ def test_paragraph_runs_of_text_without_breaks_is_the_whole_text():
 
 
 def test_the_tagger_reads_each_paragraph_apart_unless_told_otherwise(tiny_model_dir):
-    """tagger.windows=paragraph (the default) gives windows per paragraph; document
-    windows run across the blank lines."""
+    """tagger.windows=sentences (the default) and paragraph give windows per paragraph;
+    document windows run across the blank lines."""
     from pipeline.schema import Document
     from pipeline.tagger import Tagger, TaggerSettings
 
     seen = []
-    for windows in ("paragraph", "document"):
+    for windows in ("sentences", "paragraph", "document"):
         tagger = Tagger.from_dir(str(tiny_model_dir), TaggerSettings(windows=windows, paragraphs="all"))
         import pipeline.tagger.core as core
 
@@ -224,7 +224,7 @@ def test_the_tagger_reads_each_paragraph_apart_unless_told_otherwise(tiny_model_
             tagger.predict([Document("d", "One para.\n\nTwo para.\n\nThree.")])
         finally:
             core.run_model = real
-    assert seen == [("paragraph", 3), ("document", 1)]
+    assert seen == [("sentences", 3), ("paragraph", 3), ("document", 1)]
 
 
 def test_paragraphs_without_an_expulsion_word_get_no_window(tokenizer):

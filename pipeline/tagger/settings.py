@@ -29,7 +29,7 @@ class TaggerSettings:
 
     max_length: int = 256
     stride: int = 64
-    windows: str = "paragraph"  # paragraph: no window crosses a blank line; document
+    windows: str = "sentences"  # sentences (paragraphs, long ones cut between sentences), paragraph, document
     paragraphs: str = "keywords"  # paragraphs without an expulsion word are not read; or all
     batch_size: int = 32
     linking: str = "sentence"
@@ -104,7 +104,7 @@ def resolve_settings(cfg, model_dir: str | Path | None) -> TaggerSettings:
     runtime, how = resolve_runtime(getattr(cfg, "runtime", "torch"), model_dir, device, precision)
     log.debug("%s; %s", why, how)
     return TaggerSettings(max_length=cfg.max_length, stride=cfg.stride, batch_size=cfg.batch_size,
-                          windows=str(getattr(cfg, "windows", "paragraph")),    # words as plain str
+                          windows=str(getattr(cfg, "windows", "sentences")),    # words as plain str
                           paragraphs=str(getattr(cfg, "paragraphs", "keywords")),
                           linking=str(cfg.linking), decoding=str(cfg.decoding), reason=str(cfg.reason),
                           consistency=cfg.consistency, verifier=float(getattr(cfg, "verifier", 0.0)),
