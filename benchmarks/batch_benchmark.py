@@ -14,8 +14,8 @@ writing included; wall time from process start to exit):
    neighbouring dates laid out by the composite-article formatter of the evaluation
    (``pipeline/training/articles.py``: headline, dateline, paragraphs, curly quotes,
    wrapped lines), a few percent of them about expulsions, as a news dump is; and
-   ``articles-all-pass``: N such articles whose lede passes our document filter, so that
-   every document reaches the tagger.  The baseline runs on a random ``--baseline-sample``
+   ``articles-all-pass``: N (``--all-pass``, default the same N) such articles whose lede
+   passes our document filter, so that every document reaches the tagger.  The baseline runs on a random ``--baseline-sample``
    of each and is extrapolated (said so).
 
 The baseline on workload 1 runs on a random ``--baseline-sample`` of its documents (its
@@ -240,6 +240,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--full", action="store_true", help="also ours over the whole dump")
     ap.add_argument("--articles", type=int, default=0,
                     help="also N article-shaped documents (a realistic mix, and all-pass)")
+    ap.add_argument("--all-pass", type=int, default=None,
+                    help="documents of the all-pass article workload (default: --articles)")
     ap.add_argument("--only-articles", action="store_true", help="run the article workloads alone")
     ap.add_argument("--precision-check", action="store_true")
     ap.add_argument("--dev", default=str(ROOT / "data/gold/dev.jsonl"))
@@ -278,11 +280,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             results["sample"] = workload("sample", sample, a, tmp, bs, a.baseline_sample)
             results["filtered"] = workload("filtered", filtered, a, tmp, bs, 0)
         if a.articles:
+            n_pass = a.articles if a.all_pass is None else a.all_pass
             mixed = article_lines(sample, a.articles, a.seed)
-            passing = article_lines(sample, a.articles, a.seed, leads=filtered)
-            sub = min(a.baseline_sample, max(50, a.articles // 4))
-            results["articles"] = workload("articles", mixed, a, tmp, bs, sub)
-            results["articles-all-pass"] = workload("articles-all-pass", passing, a, tmp, bs, sub)
+            passing = article_lines(sample, n_pass, a.seed, leads=filtered)
+            results["articles"] = workload("articles", mixed, a, tmp, bs,
+                                           min(a.baseline_sample, max(50, a.articles // 4)))
+            results["articles-all-pass"] = workload("articles-all-pass", passing, a, tmp, bs,
+                                                    min(a.baseline_sample, max(50, n_pass // 4)))
         if a.full:
             lines = [x for x in open(a.dump, encoding="utf-8") if x.strip()]
             full = run_ours(a.model_dir, write_lines(tmp / "full.jsonl", lines), tmp, a.precision, "full", a.runtime)

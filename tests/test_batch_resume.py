@@ -389,3 +389,19 @@ def test_a_folder_begun_with_even_shards_goes_on_with_them(model_dir, tmp_path, 
     assert summary["skipped_shards"] == 1 and summary["processed_this_run"] == 150 - 64
     assert len(summary["shards"]) == len(even["shards"]) == 3
     assert _output(out) == _output(tmp_path / "even")
+
+
+def test_reading_only_documents_with_events_skips_the_others_unparsed(tmp_path):
+    """The records step reads back only lines with events; a line without any is not
+    parsed (a broken one there is not even noticed), however the JSON is spaced."""
+    from pipeline.formats.jsonl import read_events_jsonl
+
+    ev = {"trigger": {"start": 5, "end": 11, "text": "expels"}, "arguments": []}
+    lines = [json.dumps({"id": "a", "text": "Peru expels a consul.", "events": []}),
+             json.dumps({"id": "b", "text": "Peru expels a consul.", "events": [ev]}),
+             '{"id": "c", "text": "Peru expels a consul.", "events":[ ' + json.dumps(ev) + "]}",
+             '{"id": "d", "text": "not parsed", "events": [], "broken": ',
+             json.dumps({"id": "e", "text": 'He said "events": [{ here', "events": []})]
+    p = tmp_path / "part.jsonl"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert [d.id for d in read_events_jsonl(str(p), with_events_only=True)] == ["b", "c"]

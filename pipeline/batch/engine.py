@@ -15,7 +15,7 @@ from pipeline.batch.dumps import Item, Record, Reject, read_dump
 from pipeline.batch.progress import Phases, progress_bar
 from pipeline.batch.settings import BatchSettings, load_doc_filter
 from pipeline.batch.store import ChunkResult, ShardPlan, ShardStore
-from pipeline.schema import Document
+from pipeline.schema import Document, Event
 from pipeline.tagger import Tagger, TaggerSettings
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,9 @@ class SeenTexts:
             if not first:
                 self.reused += 1
             self.events.move_to_end(k)
-            events = copy.deepcopy(self.events[k])
+            # Spans are frozen, so they are shared; the lists and the extra fields are copied.
+            events = [Event(e.trigger, list(e.arguments), copy.deepcopy(e.extra) if e.extra else {})
+                      for e in self.events[k]]
             result.append(Document(id=d.id, text=d.text, events=events, meta=dict(d.meta)))
         while len(self.events) > self.limit:
             self.events.popitem(last=False)

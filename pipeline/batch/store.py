@@ -277,8 +277,9 @@ def atomic_parquet(path: Path, docs: Sequence[Document]) -> None:
         pq.write_table(pa.Table.from_pylist(rows, schema=_parquet_schema()), f)
 
 
-def read_shards(out: str | Path) -> Iterator[Document]:
-    """The documents of a finished output folder, shard by shard, in input order.
+def read_shards(out: str | Path, with_events_only: bool = False) -> Iterator[Document]:
+    """The documents of a finished output folder, shard by shard, in input order (with
+    ``with_events_only``, those with events: JSONL lines without any are not parsed).
 
     Raises:
         PredictError: the folder has no finished run (no complete ``_progress.json``).
@@ -290,11 +291,11 @@ def read_shards(out: str | Path) -> Iterator[Document]:
     for k in sorted(obj["shards"], key=int):
         path = Path(out) / obj["shards"][k]["file"]
         if path.suffix == ".parquet":
-            yield from _parquet_docs(path)
+            yield from (d for d in _parquet_docs(path) if d.events or not with_events_only)
         else:
             from pipeline.formats.jsonl import read_events_jsonl
 
-            yield from read_events_jsonl(str(path), check_unique=False)
+            yield from read_events_jsonl(str(path), check_unique=False, with_events_only=with_events_only)
 
 
 def _parquet_docs(path: Path) -> Iterator[Document]:

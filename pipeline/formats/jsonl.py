@@ -8,6 +8,7 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Iterable, Iterator
 
 from pipeline.formats._io import load_json, utf8_lines
@@ -101,8 +102,18 @@ def check_events_jsonl(path: str) -> tuple[list[Document], list[CorpusError]]:
     return docs, problems
 
 
-def read_events_jsonl(path: str, *, check_unique: bool = True) -> Iterator[Document]:
+# A line whose "events" list holds at least one object (however the JSON is spaced).
+_HAS_EVENTS = re.compile(r'"events"\s*:\s*\[\s*\{')
+
+
+def read_events_jsonl(path: str, *, check_unique: bool = True,
+                      with_events_only: bool = False) -> Iterator[Document]:
     """Yield the documents of an events JSONL file, validating each line.
+
+    Args:
+        with_events_only: yield only documents with events; lines that cannot hold one
+            (no ``"events": [{``) are passed over unparsed (a batch output is mostly
+            documents without events, and parsing is most of reading it).
 
     Raises:
         CorpusError: on bytes that are not UTF-8, broken JSON, a breach of the contract,
@@ -110,7 +121,7 @@ def read_events_jsonl(path: str, *, check_unique: bool = True) -> Iterator[Docum
     """
     seen: dict[str, int] = {}
     for lineno, line in utf8_lines(path):
-        if not line.strip():
+        if not line.strip() or (with_events_only and not _HAS_EVENTS.search(line)):
             continue
         rec = load_json(line, path=path, line=lineno, what="each line must be one JSON object")
         doc = parse_document(rec, path=path, line=lineno)
@@ -119,7 +130,8 @@ def read_events_jsonl(path: str, *, check_unique: bool = True) -> Iterator[Docum
                 raise CorpusError(f"id already used on line {seen[doc.id]}; ids must be unique",
                                   path=path, line=lineno, doc_id=doc.id)
             seen[doc.id] = lineno
-        yield doc
+        if doc.events or not with_events_only:
+            yield doc
 
 
 def dumps_document(doc: Document) -> str:

@@ -172,7 +172,7 @@ def _write_event_records(out: Path) -> dict[str, Any]:
     from pipeline.batch.store import read_shards
     from pipeline.records import build_records, write_records
 
-    records = build_records([d for d in read_shards(out) if d.events])
+    records = build_records(list(read_shards(out, with_events_only=True)))
     paths = write_records(records, out / "records")
     return {"event_records": len(records), "records_dir": str(out / "records"),
             "records_files": {k: str(v) for k, v in paths.items()}}
