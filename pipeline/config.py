@@ -125,8 +125,9 @@ class TaggerConfig:
     windows: Windows = Windows.sentences
     # keywords: with windows=paragraph or sentences, a paragraph (or piece of one) without an
     # expulsion word (the document filter's gate words) is not read by the tagger; all: every
-    # paragraph is read. The same predictions on all gold and on the composed articles of
-    # cross-validation (same fold models), 40% fewer tokens read on the articles (docs/training.md).
+    # paragraph is read. The same predictions on all gold and on the composed articles of 3-5
+    # items (same fold models), 40% fewer tokens read on the articles; on articles of 6-9 items
+    # 1 gold trigger and 2 arguments of 149 articles missed (docs/training.md).
     paragraphs: Paragraphs = Paragraphs.keywords
     # Windows per forward pass (similar lengths batched together); 16 was fastest on a 2-core
     # CPU for both engines (2,000 filter-passing documents: 15.0 s at 16, 17.2 s at 64 on ONNX

@@ -57,20 +57,25 @@ _SMALL = frozenset("a an and as at by for from in of on or over the to with".spl
 
 
 def line_ends(text: str) -> list[int]:
-    """Positions of the single line breaks of ``text`` that end a sentence or a line that
+    r"""Positions of the single line breaks of ``text`` that end a sentence or a line that
     stands alone: after sentence punctuation or a headline or byline, and before a capital
-    or an opening quote.  The others wrap a line inside a sentence.  (Breaks before a blank
+    or an opening quote.  The others wrap a line inside a sentence.  (The breaks of a blank
     line are not listed: a blank line always ends a paragraph.)
 
     Example:
-        >>> line_ends("Peru expels a\nconsul.\nIt says so.")
+        >>> line_ends("Peru expels a
+consul.
+It says so.
+
+Next.")
         [21]
     """
     ends, prev = [], 0
     for m in _LINE_END.finditer(text):
-        line = text[prev:m.start()].strip()
+        line = text[prev:m.start()]
         nxt = text[m.end():m.end() + 1]
-        if (nxt.isupper() or nxt in "\"“‘(") and (bool(re.search(r"[.!?:\"”’)]$", line)) or _headline(line)):
+        if "\n" not in line and (nxt.isupper() or nxt in "\"“‘(") \
+                and (bool(re.search(r"[.!?:\"”’)]$", line.strip())) or _headline(line.strip())):
             ends.append(m.start())
         prev = m.end()
     return ends
@@ -118,12 +123,23 @@ def _chunks(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
     return out
 
 
-@lru_cache(maxsize=4096)
 def _paragraph_starts(paragraph: str) -> tuple[int, ...]:
     """Sentence starts inside one paragraph (offsets into it; its own start not listed
     unless a sentence starts there): pySBD on the paragraph with wrapped lines joined, a
-    long paragraph in pieces.  Cached by the paragraph's text (boilerplate paragraphs
-    repeat across articles)."""
+    long paragraph in pieces.  Paragraphs up to :data:`CHUNK_CHARS` are cached by their
+    text (boilerplate paragraphs repeat across articles; longer ones would make the cache
+    large)."""
+    if len(paragraph) <= CHUNK_CHARS:
+        return _short_paragraph_starts(paragraph)
+    return _split_paragraph(paragraph)
+
+
+@lru_cache(maxsize=4096)
+def _short_paragraph_starts(paragraph: str) -> tuple[int, ...]:
+    return _split_paragraph(paragraph)
+
+
+def _split_paragraph(paragraph: str) -> tuple[int, ...]:
     seg, flat, out = _segmenter(), unwrapped(paragraph), []
     for a, b in _chunks(paragraph, 0, len(paragraph)):
         piece = flat[a:b]
@@ -135,7 +151,7 @@ def _paragraph_starts(paragraph: str) -> tuple[int, ...]:
 
 
 class Sentences:
-    """The sentences of a text, each paragraph split only when a position in it is asked
+    r"""The sentences of a text, each paragraph split only when a position in it is asked
     about: pySBD costs about a millisecond a sentence in pure Python, and linking, the
     rules and the records need only the sentences around an event's spans.
 
@@ -145,7 +161,9 @@ class Sentences:
     :data:`LONG_TEXT` characters gets the rough splitter throughout.
 
     Example:
-        >>> s = Sentences("Peru expels a consul. He leaves.\n\nMarkets fell.")
+        >>> s = Sentences("Peru expels a consul. He leaves.
+
+Markets fell.")
         >>> s.at(25), s.at(40)
         ((22, 34), (34, 47))
     """
@@ -179,7 +197,7 @@ class Sentences:
 
         if len(self.text) > LONG_TEXT:
             return 0
-        return max(bisect.bisect_right(self._los, pos) - 1, 0)
+        return max(bisect.bisect_right(self._los, min(pos, len(self.text) - 1)) - 1, 0)
 
     def at(self, pos: int) -> tuple[int, int]:
         """``[start, end)`` of the sentence holding character ``pos`` (clamped to the text)."""
@@ -239,11 +257,17 @@ class WordGate:
     The answer is the pattern's own.
 
     Example:
-        >>> WordGate(r"\\boust|expel").search("the house was sold")
+        >>> WordGate(r"\\boust|expel").search("a joust at the fair")     # "oust" inside a word
         False
+
+    The pattern must use ``\\b`` only as the word-boundary assertion (not inside a
+    character class, not escaped): the patterns come from code (:data:`EXPULSION_WORDS`).
     """
 
     def __init__(self, pattern: str):
+        if re.search(r"\[[^\]]*\\b[^\]]*\]|\\\\b", pattern):
+            raise ValueError(f"{pattern!r} has \\b inside a character class or escaped; WordGate drops "
+                             "every \\b, so write the pattern without it there")
         self.exact = re.compile(pattern)
         self.loose = re.compile(pattern.replace(r"\b", ""))
 

@@ -371,21 +371,25 @@ def test_first_shards_are_small_and_resume_keeps_them(model_dir, tmp_path, monke
 
 def test_a_folder_begun_with_even_shards_goes_on_with_them(model_dir, tmp_path, monkeypatch):
     """An output folder from before the small first shards (no "shard_sizes" in its
-    manifest) resumes with the even plan it began with."""
+    manifest, and tagger.windows=paragraph, the default then) resumes with the even plan it
+    began with once the run says windows=paragraph; without it, the refusal names it."""
     import pipeline.batch.store as store_mod
 
     dump, out = _big_dump(tmp_path), tmp_path / "out"
+    old = dict(chunk_size=64, windows="paragraph")
     with monkeypatch.context() as m:
         m.setattr(store_mod, "FIRST_SHARDS", ())
-        even = predict(_cfg(model_dir, dump, tmp_path / "even", chunk_size=64), tmp_path / "r0")
+        even = predict(_cfg(model_dir, dump, tmp_path / "even", **old), tmp_path / "r0")
         _kill_after(m, 1)
         with pytest.raises(Killed):
-            predict(_cfg(model_dir, dump, out, chunk_size=64), tmp_path / "r1")
+            predict(_cfg(model_dir, dump, out, **old), tmp_path / "r1")
     prog_path = out / PROGRESS_FILE
     prog = json.loads(prog_path.read_text())
     del prog["run"]["shard_sizes"]                       # as the earlier code wrote it
     prog_path.write_text(json.dumps(prog))
-    summary = predict(_cfg(model_dir, dump, out, chunk_size=64), tmp_path / "r2")
+    with pytest.raises(PredictError, match="windows: was 'paragraph', now 'sentences'"):
+        predict(_cfg(model_dir, dump, out, chunk_size=64), tmp_path / "r2")
+    summary = predict(_cfg(model_dir, dump, out, **old), tmp_path / "r2")
     assert summary["skipped_shards"] == 1 and summary["processed_this_run"] == 150 - 64
     assert len(summary["shards"]) == len(even["shards"]) == 3
     assert _output(out) == _output(tmp_path / "even")

@@ -168,13 +168,27 @@ def test_gold_dev_recall():
     assert r["recall"] >= 0.99, r["missed"]
 
 
-def test_word_memo_gives_the_scores_of_a_fresh_filter(trained):
+def test_word_memo_gives_the_scores_of_a_filter_without_it(trained, monkeypatch):
     """Each word's character n-grams are looked up once and remembered; a filter that has
-    seen many texts scores exactly as a freshly loaded one."""
+    seen many texts, and one whose memory filled up and started afresh, score exactly as
+    one that remembers nothing."""
+    import pipeline.batch.docfilter as docfilter
+
     model_dir, _ = trained
-    probe = [d.text for d in _corpus(60, seed=4)]
+    probe = [d.text for d in _corpus(60, seed=4)] + ["x" * 60 + " blob", ""]
     used = DocFilter.load(model_dir / FILTER_FILE)
     used.model_scores([d.text for d in _corpus(300, seed=5)] + probe)
-    fresh = DocFilter.load(model_dir / FILTER_FILE)
-    np.testing.assert_allclose(used.model_scores(probe), fresh.model_scores(probe), rtol=0, atol=1e-15)
     assert used.features[1]._word_columns             # the memo was filled
+    got = used.model_scores(probe)
+    with monkeypatch.context() as m:
+        m.setattr(docfilter, "MEMO_WORDS", 5)          # full after five words: cleared often
+        small = DocFilter.load(model_dir / FILTER_FILE)
+        small_scores = small.model_scores(probe)
+        assert len(small.features[1]._word_columns) <= 5
+        m.setattr(docfilter, "MEMO_WORD_CHARS", 0)     # nothing remembered
+        none = DocFilter.load(model_dir / FILTER_FILE)
+        want = none.model_scores(probe)
+        assert not none.features[1]._word_columns
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(small_scores, want, rtol=0, atol=1e-15)
+    assert "x" * 60 not in used.features[1]._word_columns      # a long blob is not remembered

@@ -113,7 +113,9 @@ def test_sentences_split_lazily_give_the_whole_split_at_every_position():
     docs = load_gold(["data/gold/dev.jsonl"])
     texts = [d.text for d in docs[:80]] + [d.text for d in articles_of(docs, random.Random(5))[:20]]
     texts += ["", " ", "\n\n", "A.\n\n", "A. B.\n\n  ", "\n\nA b. C d.\n\n\n\nE.",
-              "Peru expels a\nconsul.\nIt says so.\n \nNext one. " + "Long sentence here. " * 150]
+              "Peru expels a\nconsul.\nIt says so.\n \nNext one. " + "Long sentence here. " * 150,
+              "Peru expels a consul.\r\nIt says so.\r\n\r\nMarkets fell. Oil rose.\r\n",
+              "Peru expels a consul.\n\u00a0\nMarkets fell.\n\u2003\n\nOil rose."]
     rng = random.Random(2)
     for text in texts:
         want = _reference_bounds(text)
@@ -122,6 +124,11 @@ def test_sentences_split_lazily_give_the_whole_split_at_every_position():
             assert lazy.at(pos) == next(b for b in want if b[0] <= pos < b[1]), (text[:40], pos)
         assert lazy.bounds() == want
         assert Sentences(text).bounds() == want        # all at once, without at() first
+        if text:
+            assert lazy.at(len(text)) == want[-1] and lazy.at(-3) == want[0]    # clamped
     s = Sentences("One. Two.\n\nThree. Four.\n\nFive.")
     s.at(13)
     assert list(s._inner) == [1]                       # only the asked paragraph was split
+    assert [s.paragraph(p) for p in (0, 10, 11, 26, 99)] == [0, 0, 1, 2, 2]
+    huge = "Peru expels a consul. " * 10_000           # past LONG_TEXT: the rough splitter
+    assert Sentences(huge).at(30) == (22, 44) and len(Sentences(huge).bounds()) == 10_000

@@ -71,6 +71,8 @@ WORD = {"analyzer": "word", "ngram_range": [1, 2], "lowercase": True, "sublinear
 CHAR = {"analyzer": "char_wb", "ngram_range": [3, 5], "lowercase": True, "sublinear_tf": True,
         "min_df": 2}
 _WHITE = re.compile(r"\s\s+")
+MEMO_WORDS = 200_000          # words whose character n-gram columns are remembered
+MEMO_WORD_CHARS = 40
 
 
 class NgramFeatures:
@@ -116,17 +118,20 @@ class NgramFeatures:
 
         Character n-grams lie inside words, so each distinct word's columns are worked out
         once and remembered (news repeats its words: the filter's main cost on articles);
-        the memory is dropped past 200,000 words."""
+        the memory holds at most :data:`MEMO_WORDS` words of up to :data:`MEMO_WORD_CHARS`
+        characters and starts afresh when full."""
         vocab = self.vocabulary
         if self.spec["analyzer"] == "word":
             return Counter(k for k in map(vocab.get, self.ngrams(text)) if k is not None)
         memo, found = self._word_columns, []
-        if len(memo) > 200_000:
-            memo.clear()
         for w in _WHITE.sub(" ", text.lower()).split():
             cols = memo.get(w)
             if cols is None:
-                cols = memo[w] = tuple(k for k in map(vocab.get, self._char_ngrams(w)) if k is not None)
+                cols = tuple(k for k in map(vocab.get, self._char_ngrams(w)) if k is not None)
+                if len(w) <= MEMO_WORD_CHARS:          # not a blob without spaces
+                    if len(memo) >= MEMO_WORDS:
+                        memo.clear()
+                    memo[w] = cols
             found.append(cols)
         return Counter(chain.from_iterable(found))
 

@@ -57,8 +57,8 @@ FIRST_SHARDS = (32, 64, 128, 256, 512)
 class ShardPlan:
     """Which input records go to which shard: shard ``k`` holds the records from
     :meth:`first_record` (k) on, ``sizes`` for the first shards, then ``chunk_size`` each.
-    A resumed run reads the plan from the manifest, so a folder started before the first
-    shards were smaller goes on with the even plan it began with.
+    A resumed run takes the plan from the manifest, so a folder goes on with the plan it
+    began with (even shards, for a folder started before the first ones were smaller).
 
     Example:
         >>> plan = ShardPlan.for_chunk_size(1000)
@@ -137,7 +137,8 @@ class ShardStore:
             before = old.get("run") if isinstance(old.get("run"), dict) else {}
             if "shard_sizes" not in before:          # begun with even shards: it goes on with them
                 before = {**before, "shard_sizes": []}
-                run["shard_sizes"] = []
+            if before.get("chunk_size") == run["chunk_size"]:
+                run["shard_sizes"] = before["shard_sizes"]    # the plan it began with
         store = cls(out, run)
         if old is not None:
             diff = {k: (before.get(k), run.get(k)) for k in run if before.get(k) != run.get(k)}

@@ -137,14 +137,14 @@ def _paragraph_line_ends(text: str, matches: list) -> list[int]:
     bounds = [0, *(x for m in matches for x in (m.start(), m.end())), len(text)]
     out = []
     for lo, hi in zip(bounds[::2], bounds[1::2]):
-        inside = [e for e in ends if lo <= e < hi]
+        inside = ends[bisect.bisect_left(ends, lo):bisect.bisect_left(ends, hi)]
         if inside and any(len(line) > LONG_LINE for line in text[lo:hi].split("\n")):
             out.extend(inside)
     return out
 
 
 def paragraph_runs(offsets: list[tuple[int, int]], text: str, lines: bool = False) -> list[tuple[int, int]]:
-    """Token index ranges ``[a, b)`` of the paragraphs of ``text`` (blank lines between
+    r"""Token index ranges ``[a, b)`` of the paragraphs of ``text`` (blank lines between
     them; a token never spans a blank line, as whitespace separates tokens).  With
     ``lines``, a single line break that ends a sentence or a headline
     (:func:`pipeline.text.line_ends`) ends a paragraph too where the paragraph has a line
@@ -155,7 +155,7 @@ def paragraph_runs(offsets: list[tuple[int, int]], text: str, lines: bool = Fals
         >>> paragraph_runs([(0, 4), (5, 8), (10, 13)], "Lede one\n\nTwo")
         [(0, 2), (2, 3)]
         >>> text = "Lede " + "x" * 100 + ".\nTwo"
-        >>> paragraph_runs([(0, 4), (5, 107), (108, 111)], text, lines=True)
+        >>> paragraph_runs([(0, 4), (5, 106), (107, 110)], text, lines=True)
         [(0, 2), (2, 3)]
     """
     matches = list(_PARAGRAPH_BREAK.finditer(text))
@@ -183,6 +183,10 @@ def has_keyword(text: str) -> bool:
     return _KEYWORDS.search(text.lower())
 
 
+def _start(offset: tuple[int, int]) -> int:
+    return offset[0]
+
+
 def sentence_pieces(lo: int, hi: int, offsets: list[tuple[int, int]], text: str,
                     body: int) -> list[tuple[int, int]]:
     """Token ranges covering ``[lo, hi)``, cut between sentences: whole sentences
@@ -199,8 +203,7 @@ def sentence_pieces(lo: int, hi: int, offsets: list[tuple[int, int]], text: str,
     if hi - lo <= body:
         return [(lo, hi)]
     a = offsets[lo][0]
-    token_starts = [s for s, _ in offsets]
-    cuts = sorted({bisect.bisect_left(token_starts, a + s, lo, hi)
+    cuts = sorted({bisect.bisect_left(offsets, a + s, lo, hi, key=_start)
                    for s, _ in rough_sentence_bounds(text[a:offsets[hi - 1][1]])[1:]} - {lo, hi})
     pieces, start, last = [], lo, lo
     for t in [*cuts, hi]:
