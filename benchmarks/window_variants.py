@@ -60,12 +60,11 @@ def workloads(items, fold: int, seed: int) -> dict[str, list]:
 
 
 def tokens_read(tagger, docs) -> int:
-    from pipeline.tagger.encoding import encode_documents
+    from pipeline.tagger.encoding import encode_documents, reading
 
     s = tagger.settings
     windows, _ = encode_documents(docs, tagger.tokenizer, max_length=s.max_length, stride=s.stride,
-                                  paragraphs=s.windows in ("paragraph", "sentences"),
-                                  keywords_only=s.paragraphs == "keywords", sentences=s.windows == "sentences")
+                                  **reading(s.windows, s.paragraphs))
     return sum(len(w.input_ids) for w in windows)
 
 

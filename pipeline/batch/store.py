@@ -21,6 +21,7 @@ import bisect
 import json
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -74,8 +75,9 @@ class ShardPlan:
         """The plan of a new run: the :data:`FIRST_SHARDS` at most half of ``chunk_size``."""
         return cls(chunk_size, tuple(s for s in FIRST_SHARDS if 2 * s <= chunk_size))
 
-    @property
+    @cached_property
     def _starts(self) -> list[int]:
+        """Where the small shards start, and where the even ones begin (last)."""
         starts = [0]
         for s in self.sizes:
             starts.append(starts[-1] + s)

@@ -14,7 +14,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from pipeline.tagger.encoding import Window, encode_documents, length_batches
+from pipeline.tagger.encoding import Window, encode_documents, length_batches, reading
 from pipeline.errors import PrecisionError
 from pipeline.events.linking import link
 from pipeline.schema import Document, Span
@@ -221,9 +221,7 @@ class Tagger:
         """Spans per document (triggers and arguments, not yet linked)."""
         s = self.settings
         windows, _ = encode_documents(docs, self.tokenizer, max_length=s.max_length, stride=s.stride,
-                                      paragraphs=s.windows in ("paragraph", "sentences"),
-                                      keywords_only=s.paragraphs == "keywords",
-                                      sentences=s.windows == "sentences")
+                                      **reading(s.windows, s.paragraphs))
         probs = run_model(self.model, windows, s.batch_size, s.precision)
         per_doc: list[tuple[list[Window], list[np.ndarray]]] = [([], []) for _ in docs]
         for w, p in zip(windows, probs):

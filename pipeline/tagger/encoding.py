@@ -291,6 +291,18 @@ def _windows(starts, hi, body, stride, doc_index, tokenizer, ids, offsets, word_
     return windows
 
 
+def reading(windows: str, paragraphs: str) -> dict[str, bool]:
+    """The options of :func:`encode_documents` that ``tagger.windows`` and
+    ``tagger.paragraphs`` stand for.
+
+    Example:
+        >>> reading("sentences", "keywords")
+        {'paragraphs': True, 'keywords_only': True, 'sentences': True}
+    """
+    return {"paragraphs": windows in ("paragraph", "sentences"), "keywords_only": paragraphs == "keywords",
+            "sentences": windows == "sentences"}
+
+
 def encode_documents(docs, tokenizer, *, max_length: int, stride: int, with_labels: bool = False,
                      paragraphs: bool = False, keywords_only: bool = False,
                      sentences: bool = False) -> tuple[list[Window], EncodeStats]:
