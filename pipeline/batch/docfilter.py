@@ -136,8 +136,8 @@ class NgramFeatures:
         return Counter(chain.from_iterable(found))
 
     def dot(self, text: str, coef: np.ndarray, offset: int = 0) -> float:
-        """The feature vector of ``text`` times ``coef[offset:]`` (what :meth:`weights`
-        gives, without building it)."""
+        """The L2-normalised TF-IDF vector of ``text`` (sublinear counts, as scikit-learn's
+        ``TfidfVectorizer``) times ``coef[offset:]``."""
         found = self.counts(text)
         if not found:
             return 0.0
@@ -146,13 +146,6 @@ class NgramFeatures:
         v = (1.0 + np.log(v)) * self._idf[cols]
         norm = float(v @ v)
         return float(v @ coef[offset + cols]) / math.sqrt(norm) if norm > 0 else 0.0
-
-    def weights(self, text: str) -> dict[int, float]:
-        """Column -> feature value of ``text`` (only the non-zero ones)."""
-        idf = self.idf
-        vals = {k: (1.0 + math.log(c)) * idf[k] for k, c in self.counts(text).items()}
-        norm = math.sqrt(sum(v * v for v in vals.values()))
-        return {k: v / norm for k, v in vals.items()} if norm > 0 else {}
 
 
 @dataclass
@@ -180,8 +173,7 @@ class DocFilter:
     def __post_init__(self):
         self._gate = WordGate(GATES[self.gate]) if self.gate else None
         self._offsets = np.cumsum([0] + [len(f.idf) for f in self.features])[:-1].tolist()
-        self._coef = [float(x) for x in self.coef]
-        self._coef_array = np.asarray(self._coef, dtype=np.float64)
+        self._coef = np.asarray(self.coef, dtype=np.float64)
 
     def gated(self, texts: Sequence[str]) -> np.ndarray:
         """Boolean mask of the texts the keyword gate lets through."""
@@ -193,7 +185,7 @@ class DocFilter:
     def _raw_score(self, text: str) -> float:
         z = self.intercept
         for f, off in zip(self.features, self._offsets):
-            z += f.dot(text, self._coef_array, off)
+            z += f.dot(text, self._coef, off)
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
     def model_scores(self, texts: Sequence[str]) -> np.ndarray:
@@ -225,7 +217,7 @@ class DocFilter:
         return {
             "format": "expel-docfilter", "version": FORMAT_VERSION, "gate": self.gate,
             "features": [{"spec": f.spec, "vocabulary": f.vocabulary, "idf": f.idf} for f in self.features],
-            "coef": self._coef, "intercept": float(self.intercept),
+            "coef": self._coef.tolist(), "intercept": float(self.intercept),
             "threshold": float(self.threshold), "piece_chars": int(self.piece_chars),
             "info": self.info or {},
         }
